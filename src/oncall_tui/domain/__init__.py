@@ -1,0 +1,23 @@
+"""Domain objects shared by every layer: frozen, standard library only."""
+
+from oncall_tui.domain.clock import Clock, FakeClock, SystemClock
+from oncall_tui.domain.diff import diff
+from oncall_tui.domain.models import (
+    URGENCY_RANK,
+    Event,
+    OnCall,
+    Page,
+    Snapshot,
+)
+
+__all__ = [
+    "URGENCY_RANK",
+    "Clock",
+    "Event",
+    "FakeClock",
+    "OnCall",
+    "Page",
+    "Snapshot",
+    "SystemClock",
+    "diff",
+]

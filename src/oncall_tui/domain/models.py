@@ -1,0 +1,147 @@
+"""Frozen domain models that the sources produce and the cockpit renders.
+
+A provider payload is turned into these once, in `oncall_tui.sources`; nothing above that
+layer reads provider JSON. Every item has a stable `key` (the provider's id) so the cockpit
+can update its row in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+PageStatus = Literal["triggered", "acknowledged", "resolved"]
+Urgency = Literal["high", "low"]
+
+URGENCY_RANK: dict[str, int] = {"high": 0, "low": 1}
+"""Sort rank of an urgency: loudest first."""
+
+STATUS_RANK: dict[str, int] = {"triggered": 0, "acknowledged": 1, "resolved": 2}
+"""Sort rank of a page status: what still needs a human first."""
+
+
+class Item(Protocol):
+    """Anything a pane shows as one row."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """An open PagerDuty incident, as the on-call engineer needs to see it."""
+
+    id: str
+    number: int
+    title: str
+    status: PageStatus
+    urgency: Urgency
+    service_id: str
+    service_name: str
+    created_at: datetime
+    last_status_change_at: datetime
+    html_url: str
+    priority: str | None = None
+    assignees: tuple[str, ...] = ()
+    acknowledgers: tuple[str, ...] = ()
+    escalation_policy: str = ""
+    alerts_triggered: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.id
+
+    @property
+    def state(self) -> str:
+        return self.status
+
+    @property
+    def url(self) -> str:
+        return self.html_url
+
+    def sort_key(self) -> tuple[int, int, datetime]:
+        """Triggered first, then urgency, then oldest first."""
+        return (
+            STATUS_RANK.get(self.status, 9),
+            URGENCY_RANK.get(self.urgency, 9),
+            self.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    """One on-call entry: who holds a level of an escalation policy, and until when."""
+
+    user_id: str
+    user_name: str
+    escalation_policy: str
+    level: int
+    start: datetime | None
+    end: datetime | None
+    user_email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One line of a page's timeline (PagerDuty log entry)."""
+
+    id: str
+    type: str
+    summary: str
+    created_at: datetime
+    agent: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PageDetail:
+    """What the detail view shows beyond the row: the page and its recent log entries."""
+
+    page: Page
+    log_entries: tuple[LogEntry, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one poll of one source saw, at one moment; never mutated.
+
+    `items` is ordered the way the pane should show it. `me` and `on_call` are filled by the
+    sources that know them (PagerDuty) and empty elsewhere.
+    """
+
+    source: str
+    taken_at: datetime
+    items: tuple[Page, ...] = ()
+    on_call: tuple[OnCall, ...] = ()
+    me: str = ""
+    truncated: bool = False
+
+    def by_key(self) -> dict[str, Page]:
+        return {item.key: item for item in self.items}
+
+
+EventKind = Literal["added", "changed", "removed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A transition between two snapshots: an item appeared, changed state, or went away."""
+
+    source: str
+    kind: EventKind
+    key: str
+    title: str
+    at: datetime
+    old_state: str | None = None
+    new_state: str | None = None
+    detail: dict[str, str] = field(default_factory=dict)
