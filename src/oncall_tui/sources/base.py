@@ -1,0 +1,94 @@
+"""The contract between the poll engine and the provider adapters.
+
+A source is an *instance* (provider + account + scope): two PagerDuty accounts are two
+sources. `fetch` is synchronous because the SDKs are; the engine runs it in a thread with a
+timeout. Failures are raised as one of the errors below, never as SDK exceptions, so the
+engine and the cockpit handle every provider the same way::
+
+    SourceError                 base: `message` is one line, safe to show (no secrets)
+    ├── RateLimited             the provider said slow down; `retry_after` seconds if known
+    ├── AuthFailed              401/403: the token is wrong or lacks a scope; retrying won't help soon
+    ├── Unavailable             5xx, timeouts, connection errors: retry with backoff
+    └── BadResponse             the answer did not parse or did not have the expected shape
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from oncall_tui.domain.models import PageDetail, Snapshot
+
+
+class SourceError(Exception):
+    """A failed fetch or write, phrased for the engineer in one line."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class RateLimited(SourceError):
+    """The provider's rate limit is spent; try again after `retry_after` seconds."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = 429
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class AuthFailed(SourceError):
+    """The credentials were refused."""
+
+
+class Unavailable(SourceError):
+    """The provider could not be reached or failed on its side."""
+
+
+class BadResponse(SourceError):
+    """The provider answered something we cannot read."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateBudget:
+    """What the provider last said about its rate limit."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_after: float | None = None
+
+
+class Source(Protocol):
+    """One provider instance that can be polled."""
+
+    @property
+    def name(self) -> str:
+        """The pane this source feeds: "pages", "monitors", "deploys" or "dependabot"."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """A short human name: "PagerDuty", "Datadog (ddog-gov.com)"."""
+        ...
+
+    def fetch(self) -> Snapshot:
+        """Poll the provider once. Blocking; raises `SourceError` subclasses."""
+        ...
+
+    def rate_budget(self) -> RateBudget:
+        """The rate-limit figures from the last response, for the freshness line."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class PageSource(Source, Protocol):
+    """A source of pages that can also tell one page's story (PagerDuty)."""
+
+    def detail(self, page_id: str) -> PageDetail:
+        """The page with its recent log entries. Blocking; raises `SourceError`."""
+        ...

@@ -1,0 +1,18 @@
+"""Builds the configured sources from settings; a provider without credentials is absent."""
+
+from __future__ import annotations
+
+from oncall_tui.config import Settings
+from oncall_tui.domain.clock import Clock
+from oncall_tui.sources.base import Source
+from oncall_tui.sources.pagerduty import PagerDutySource
+
+PANE_NAMES: tuple[str, ...] = ("pages", "monitors", "deploys", "dependabot")
+
+
+def build_sources(settings: Settings, clock: Clock) -> dict[str, Source]:
+    """One source per configured pane, keyed by pane name."""
+    sources: dict[str, Source] = {}
+    if settings.pagerduty.configured:
+        sources["pages"] = PagerDutySource(settings.pagerduty, clock)
+    return sources

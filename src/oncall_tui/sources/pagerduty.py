@@ -1,0 +1,340 @@
+"""PagerDuty source: open pages and who is on call, through PagerDuty's `pagerduty` SDK.
+
+The SDK is used for what it is good at (auth headers, the `From` header, `xxx[]` parameter
+names, the base URL) and kept away from what the engine owns: it would retry a 429 forever
+and sleep through network errors, so those are turned into `RateLimited` / `Unavailable`
+at once and the poll engine backs off instead.
+
+Pagination is PagerDuty's classic kind (`limit` <= 100, `offset + limit` <= 10,000); past
+that the snapshot says it is truncated rather than silently stopping as the SDK's
+`iter_all` would.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+import pagerduty
+
+from oncall_tui.domain.clock import Clock
+from oncall_tui.domain.models import LogEntry, OnCall, Page, PageDetail, Snapshot
+from oncall_tui.sources.base import (
+    AuthFailed,
+    BadResponse,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
+
+if TYPE_CHECKING:
+    from oncall_tui.config import PagerDutySettings
+
+PAGE_LIMIT = 100
+"""PagerDuty's largest page for classic pagination."""
+
+ITERATION_LIMIT = 10_000
+"""PagerDuty refuses `offset + limit` beyond this."""
+
+OPEN_STATUSES = ["triggered", "acknowledged"]
+
+
+class _EngineOwnedRetries(pagerduty.RestApiV2Client):  # type: ignore[misc]
+    """The SDK client, minus its own retry loop on 429, and recording the rate budget.
+
+    `postprocess` is the SDK's hook after every response; raising there leaves its
+    unlimited 429 retry loop before it sleeps.
+    """
+
+    budget = RateBudget()
+
+    def postprocess(self, response: httpx2.Response) -> None:
+        super().postprocess(response)
+        headers = response.headers
+        self.budget = RateBudget(
+            limit=_int_or_none(headers.get("ratelimit-limit")),
+            remaining=_int_or_none(headers.get("ratelimit-remaining")),
+            reset_after=_float_or_none(headers.get("ratelimit-reset")),
+        )
+        if response.status_code == 429:
+            retry_after = _float_or_none(headers.get("retry-after"))
+            if retry_after is None:
+                retry_after = self.budget.reset_after
+            raise RateLimited(
+                "PagerDuty rate limit reached (429)", retry_after=retry_after, status=429
+            )
+
+
+class PagerDutySource:
+    """Open pages (triggered and acknowledged) in the configured scope, and who is on call."""
+
+    name = "pages"
+
+    def __init__(self, settings: PagerDutySettings, clock: Clock) -> None:
+        if settings.token is None:
+            raise ValueError("PagerDutySource needs a token; check settings.configured first")
+        self._settings = settings
+        self._clock = clock
+        kwargs: dict[str, Any] = {}
+        if settings.ca_bundle is not None:
+            kwargs["verify"] = ssl.create_default_context(cafile=str(settings.ca_bundle))
+        try:
+            self._client = _EngineOwnedRetries(
+                settings.token.reveal(),
+                default_from=settings.from_email or None,
+                base_url=settings.base_url,
+                **kwargs,
+            )
+        except pagerduty.UrlError as exc:
+            raise SourceError(f"PagerDuty base_url is not usable: {exc}") from None
+        self._client.timeout = settings.timeout
+        self._client.max_network_attempts = 0
+        self._me: dict[str, str] | None = None
+
+    @property
+    def label(self) -> str:
+        return "PagerDuty"
+
+    def rate_budget(self) -> RateBudget:
+        return self._client.budget  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def fetch(self) -> Snapshot:
+        me = self.me()
+        params: dict[str, Any] = {"statuses[]": OPEN_STATUSES}
+        if self._settings.service_ids:
+            params["service_ids[]"] = list(self._settings.service_ids)
+        if self._settings.team_ids:
+            params["team_ids[]"] = list(self._settings.team_ids)
+        if self._settings.only_mine and me.get("id"):
+            params["user_ids[]"] = [me["id"]]
+        pages: list[Page] = []
+        truncated = False
+        for item, more_than_limit in self._classic_pages("/incidents", "incidents", params):
+            truncated = truncated or more_than_limit
+            if item is not None:
+                pages.append(_page(item))
+        pages.sort(key=Page.sort_key)
+        return Snapshot(
+            source=self.name,
+            taken_at=self._clock.now(),
+            items=tuple(pages),
+            on_call=self._on_call(me),
+            me=me.get("name", ""),
+            truncated=truncated,
+        )
+
+    def me(self) -> dict[str, str]:
+        """The token owner (id, name, email), asked once; empty for account-level tokens."""
+        if self._me is None:
+            try:
+                user = self._get("/users/me").get("user", {})
+                self._me = {
+                    "id": str(user.get("id", "")),
+                    "name": str(user.get("name", "")),
+                    "email": str(user.get("email", "")),
+                }
+            except AuthFailed:
+                raise
+            except SourceError as exc:
+                if exc.status != 400:
+                    raise
+                # An account-level key has no "me": act as the configured From address.
+                email = self._settings.from_email
+                self._me = {"id": "", "name": email, "email": email}
+        return self._me
+
+    def detail(self, page_id: str) -> PageDetail:
+        """The page with its recent log entries, for the detail view."""
+        body = self._get(f"/incidents/{page_id}")
+        page = _page(_require(body, "incident"))
+        entries = self._get(
+            f"/incidents/{page_id}/log_entries",
+            params={"limit": 50, "is_overview": "false"},
+        )
+        log = tuple(
+            LogEntry(
+                id=str(entry.get("id", "")),
+                type=str(entry.get("type", "")).removesuffix("_reference"),
+                summary=str(entry.get("summary", "")),
+                created_at=_when(entry.get("created_at")),
+                agent=str((entry.get("agent") or {}).get("summary", "")),
+            )
+            for entry in _require(entries, "log_entries")
+        )
+        description = str(_require(body, "incident").get("description") or "")
+        return PageDetail(page=page, log_entries=log, description=description)
+
+    def _on_call(self, me: Mapping[str, str]) -> tuple[OnCall, ...]:
+        params: dict[str, Any] = {"include[]": ["users"], "earliest": "true"}
+        if self._settings.escalation_policy_ids:
+            params["escalation_policy_ids[]"] = list(self._settings.escalation_policy_ids)
+        elif me.get("id"):
+            params["user_ids[]"] = [me["id"]]
+        else:
+            return ()
+        entries: list[OnCall] = []
+        for item, _ in self._classic_pages("/oncalls", "oncalls", params):
+            if item is None:
+                continue
+            user = item.get("user") or {}
+            policy = item.get("escalation_policy") or {}
+            entries.append(
+                OnCall(
+                    user_id=str(user.get("id", "")),
+                    user_name=str(user.get("name") or user.get("summary") or ""),
+                    user_email=str(user.get("email", "")),
+                    escalation_policy=str(policy.get("summary", "")),
+                    level=int(item.get("escalation_level") or 0),
+                    start=_when_or_none(item.get("start")),
+                    end=_when_or_none(item.get("end")),
+                )
+            )
+        entries.sort(key=lambda o: (o.escalation_policy, o.level, o.user_name))
+        return tuple(entries)
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def _classic_pages(
+        self, path: str, wrapper: str, params: Mapping[str, Any]
+    ) -> Iterator[tuple[dict[str, Any] | None, bool]]:
+        """Yield (item, False) for each item; a final (None, True) if the limit cut it off."""
+        offset = 0
+        while True:
+            if offset + PAGE_LIMIT > ITERATION_LIMIT:
+                yield None, True
+                return
+            body = self._get(path, params={**params, "limit": PAGE_LIMIT, "offset": offset})
+            items = _require(body, wrapper)
+            if not isinstance(items, list):
+                raise BadResponse(f"PagerDuty {path}: '{wrapper}' is not a list")
+            for item in items:
+                yield item, False
+            if not body.get("more") or not items:
+                return
+            offset += len(items)
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            response = self._client.get(path, params=dict(params or {}))
+        except SourceError:
+            raise
+        except pagerduty.HttpError as exc:
+            raise _http_error(path, exc.response) from None
+        except pagerduty.Error as exc:
+            raise Unavailable(f"PagerDuty unreachable ({_cause(exc)})") from None
+        except httpx2.HTTPError as exc:
+            raise Unavailable(f"PagerDuty unreachable ({type(exc).__name__})") from None
+        if not response.is_success:
+            raise _http_error(path, response)
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, ValueError):
+            raise BadResponse(f"PagerDuty {path}: the answer is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise BadResponse(f"PagerDuty {path}: expected a JSON object")
+        return body
+
+
+def _http_error(path: str, response: httpx2.Response) -> SourceError:
+    status = response.status_code
+    reason = _pd_error_message(response)
+    if status in (401, 403):
+        return AuthFailed(
+            f"PagerDuty refused the token ({status}{reason}): check [pagerduty] token",
+            status=status,
+        )
+    if status >= 500:
+        return Unavailable(f"PagerDuty failed on its side ({status}{reason})", status=status)
+    return SourceError(f"PagerDuty {path} answered {status}{reason}", status=status)
+
+
+def _pd_error_message(response: httpx2.Response) -> str:
+    """PagerDuty's own words from its error body, if it sent any."""
+    try:
+        error = response.json().get("error", {})
+        message = str(error.get("message", ""))
+        errors = error.get("errors") or []
+        if errors:
+            message = f"{message}: {'; '.join(str(e) for e in errors)}"
+        return f": {message}" if message else ""
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _cause(exc: BaseException) -> str:
+    cause = exc.__cause__
+    return type(cause).__name__ if cause is not None else "network error"
+
+
+def _require(body: Mapping[str, Any], key: str) -> Any:
+    if key not in body:
+        raise BadResponse(f"PagerDuty answer has no '{key}'")
+    return body[key]
+
+
+def _page(item: Mapping[str, Any]) -> Page:
+    try:
+        service = item.get("service") or {}
+        priority = item.get("priority") or {}
+        policy = item.get("escalation_policy") or {}
+        alerts = item.get("alert_counts") or {}
+        created = _when(item["created_at"])
+        return Page(
+            id=str(item["id"]),
+            number=int(item.get("incident_number") or 0),
+            title=str(item.get("title") or item.get("summary") or ""),
+            status=item["status"],
+            urgency="high" if item.get("urgency") == "high" else "low",
+            service_id=str(service.get("id", "")),
+            service_name=str(service.get("summary", "")),
+            created_at=created,
+            last_status_change_at=_when_or_none(item.get("last_status_change_at")) or created,
+            html_url=str(item.get("html_url", "")),
+            priority=str(priority.get("summary") or priority.get("name") or "") or None,
+            assignees=tuple(
+                str((a.get("assignee") or {}).get("summary", ""))
+                for a in item.get("assignments") or []
+            ),
+            acknowledgers=tuple(
+                str((a.get("acknowledger") or {}).get("summary", ""))
+                for a in item.get("acknowledgements") or []
+            ),
+            escalation_policy=str(policy.get("summary", "")),
+            alerts_triggered=int(alerts.get("triggered") or 0),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadResponse(f"PagerDuty incident has an unexpected shape ({exc!r})") from None
+
+
+def _when(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {value!r}")
+    return datetime.fromisoformat(value)
+
+
+def _when_or_none(value: Any) -> datetime | None:
+    return _when(value) if isinstance(value, str) and value else None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _float_or_none(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""The Textual cockpit on top of the headless core; the only package that imports Textual."""

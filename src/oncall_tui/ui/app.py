@@ -1,0 +1,331 @@
+"""`OncallApp`: the cockpit. It receives its collaborators and only renders and dispatches.
+
+Sources, the clock and the settings are passed in (the demo and the tests pass
+simulator-backed sources and a fake clock). Each source gets a `Poller`; the pollers' results
+arrive as messages and are applied to the panes by key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import BindingType
+from textual.containers import Grid
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from oncall_tui.config import Settings
+from oncall_tui.domain.clock import Clock
+from oncall_tui.domain.models import Event, Page, Snapshot
+from oncall_tui.engine.poller import Freshness, Poller
+from oncall_tui.sources.base import PageSource, Source
+from oncall_tui.ui import commands
+from oncall_tui.ui.screens.help import HelpScreen
+from oncall_tui.ui.screens.page_detail import PageDetailScreen
+from oncall_tui.ui.themes import COCKPIT_VARIABLES, DEFAULT_THEME, load_themes, shipped_themes_dir
+from oncall_tui.ui.widgets.header import CockpitHeader
+from oncall_tui.ui.widgets.pages import PagesPane
+from oncall_tui.ui.widgets.pane import Pane
+
+PANES: tuple[tuple[str, str, str], ...] = (
+    ("pages", "Pages", "PagerDuty: set a token in [pagerduty] or PAGERDUTY_TOKEN"),
+    ("monitors", "Monitors", "Datadog: set DD_API_KEY and DD_APP_KEY, or [datadog]"),
+    ("deploys", "Deploys", "GitHub: set GITHUB_TOKEN and [github] repositories"),
+    ("dependabot", "Dependabot", "GitHub: set GITHUB_TOKEN and [github] repositories"),
+)
+
+
+class SnapshotArrived(Message):
+    """A poller finished a successful poll."""
+
+    def __init__(self, snapshot: Snapshot, events: tuple[Event, ...]) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.events = events
+
+
+class FreshnessChanged(Message):
+    """A poller started, finished or failed a poll."""
+
+    def __init__(self, freshness: Freshness) -> None:
+        super().__init__()
+        self.freshness = freshness
+
+    def can_replace(self, message: Message) -> bool:
+        return (
+            isinstance(message, FreshnessChanged)
+            and message.freshness.source == self.freshness.source
+        )
+
+
+class OncallApp(App[None]):
+    """The on-call cockpit."""
+
+    CSS_PATH = "oncall.tcss"
+    TITLE = "oncall-tui"
+    BINDINGS: ClassVar[list[BindingType]] = list(commands.bindings())
+
+    def __init__(
+        self,
+        settings: Settings,
+        sources: Mapping[str, Source],
+        clock: Clock,
+        *,
+        state_file: Path | None = None,
+        user_themes_dir: Path | None = None,
+        poll: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.sources = dict(sources)
+        self.clock = clock
+        self._state_file = state_file
+        self._poll = poll
+        self.pollers: dict[str, Poller] = {}
+        self.tz = _zone(settings.shift.timezone)
+        loaded = load_themes(shipped_themes_dir(), *([user_themes_dir] if user_themes_dir else []))
+        self._theme_problems = loaded.problems
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self._restoring_theme = True
+        self.theme = self._initial_theme()
+        self._restoring_theme = False
+
+    # -- composition ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield CockpitHeader(tz=self.tz, read_only=self.settings.ui.read_only)
+        with Grid(id="panes"):
+            for number, (name, title, _) in enumerate(PANES, start=1):
+                if name == "pages":
+                    yield PagesPane(number=number, title=title, pane_id=name)
+                else:
+                    yield Pane[Page](number=number, title=title, pane_id=name)
+        yield Footer()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(COCKPIT_VARIABLES)
+
+    def on_mount(self) -> None:
+        if self.settings.ui.keys:
+            self.set_keymap(dict(self.settings.ui.keys))
+        for problem in (*self.settings.warnings, *self._theme_problems):
+            self.notify(problem, severity="warning", timeout=10)
+        for name, _, hint in PANES:
+            pane = self.pane(name)
+            source = self.sources.get(name)
+            if source is None:
+                pane.show_not_configured(f"not configured — {hint}")
+                continue
+            pane.show_waiting(f"asking {source.label}…")
+            interval = self._interval(name)
+            self.pollers[name] = Poller(
+                source,
+                interval=interval,
+                clock=self.clock,
+                timeout=self._timeout(name) * 1.5 + 5,
+                on_snapshot=self._snapshot_arrived,
+                on_freshness=lambda f: self.post_message(FreshnessChanged(f)),
+            )
+        self.pane("pages").focus_table()
+        self.set_interval(1.0, self._tick)
+        if self._poll:
+            for poller in self.pollers.values():
+                poller.start()
+
+    async def on_unmount(self) -> None:
+        for poller in self.pollers.values():
+            await poller.stop()
+
+    def pane(self, name: str) -> Pane[Page]:
+        return self.query_one(f"#{name}", Pane)
+
+    # -- data ----------------------------------------------------------------------------
+
+    def _snapshot_arrived(
+        self, snapshot: Snapshot, events: tuple[Event, ...], _freshness: Freshness
+    ) -> None:
+        self.post_message(SnapshotArrived(snapshot, events))
+
+    @on(SnapshotArrived)
+    def apply_snapshot(self, message: SnapshotArrived) -> None:
+        snapshot = message.snapshot
+        now = self.clock.now()
+        self.pane(snapshot.source).show(snapshot.items, now)
+        if snapshot.source == "pages":
+            self.query_one(CockpitHeader).set_on_call(
+                snapshot.me, snapshot.on_call, self._shift_end(snapshot), now
+            )
+            if snapshot.truncated:
+                self.notify(
+                    "More than 10,000 open pages: PagerDuty lists only the first 10,000; "
+                    "narrow [pagerduty] service_ids or team_ids.",
+                    severity="warning",
+                )
+
+    @on(FreshnessChanged)
+    def apply_freshness(self, message: FreshnessChanged) -> None:
+        freshness = message.freshness
+        self.pane(freshness.source).set_freshness(freshness, self.clock.now())
+
+    def _tick(self) -> None:
+        now = self.clock.now()
+        self.query_one(CockpitHeader).tick(now)
+        for name, poller in self.pollers.items():
+            pane = self.pane(name)
+            pane.set_freshness(poller.freshness, now)
+            if int(now.timestamp()) % 15 == 0:
+                pane.refresh_ages(now)
+
+    def _shift_end(self, snapshot: Snapshot) -> datetime | None:
+        if self.settings.shift.end is not None:
+            return self.settings.shift.end
+        mine = [o.end for o in snapshot.on_call if o.user_name == snapshot.me and o.end]
+        return min(mine) if mine else None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_focus_pane(self, name: str) -> None:
+        if name not in self.sources:
+            hint = next(h for n, _, h in PANES if n == name)
+            self.notify(f"{name.capitalize()} is not configured — {hint}", timeout=6)
+            return
+        self.pane(name).focus_table()
+
+    def action_refresh(self) -> None:
+        if not self.pollers:
+            self.notify("No source is configured: nothing to refresh.", severity="warning")
+            return
+        for poller in self.pollers.values():
+            poller.refresh_now()
+        self.notify("refreshing…", timeout=2)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self._help_rows()))
+
+    def action_open_selected(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self.open_url(item.url)
+            self.notify(f"opened {item.url}", timeout=3)
+
+    def action_copy_selected(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self.copy_to_clipboard(item.url)
+            self.notify(f"copied {item.url}", timeout=3)
+
+    @on(DataTable.RowSelected)
+    def open_detail(self, event: DataTable.RowSelected) -> None:
+        pane = self._focused_pane()
+        if pane is None or pane.id != "pages":
+            return
+        page = pane.items.get(event.row_key.value or "")
+        source = self.sources.get("pages")
+        if isinstance(page, Page) and source is not None:
+            self.push_screen(PageDetailScreen(page, _as_page_source(source), self.clock, self.tz))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        for command in commands.COMMANDS:
+            yield SystemCommand(
+                command.label, command.description, self._palette_callback(command.action)
+            )
+        yield from super().get_system_commands(screen)
+
+    def watch_theme(self, theme: str) -> None:
+        if not getattr(self, "_restoring_theme", True) and self._state_file is not None:
+            _save_state(self._state_file, {"theme": theme})
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _palette_callback(self, action: str) -> object:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    def _focused_pane(self) -> Pane[Page] | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, Pane):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def _selected(self) -> Page | None:
+        pane = self._focused_pane()
+        item = pane.selected if pane is not None else None
+        if item is None:
+            self.notify("Select an item first.", timeout=3)
+        return item
+
+    def _help_rows(self) -> list[tuple[str, str, str]]:
+        keymap = dict(self.settings.ui.keys)
+        rows = [(keymap.get(c.id, c.key), c.description, c.id) for c in commands.COMMANDS]
+        rows.extend(commands.PANE_KEYS)
+        return rows
+
+    def _interval(self, name: str) -> float:
+        if name == "pages":
+            return self.settings.pagerduty.interval
+        if name == "monitors":
+            return self.settings.datadog.interval
+        if name == "dependabot":
+            return self.settings.github.dependabot_interval
+        return self.settings.github.interval
+
+    def _timeout(self, name: str) -> float:
+        if name == "pages":
+            return self.settings.pagerduty.timeout
+        if name == "monitors":
+            return self.settings.datadog.timeout
+        return self.settings.github.timeout
+
+    def _initial_theme(self) -> str:
+        remembered = _load_state(self._state_file).get("theme") if self._state_file else None
+        for name in (remembered, self.settings.ui.theme, DEFAULT_THEME):
+            if isinstance(name, str) and name in self.available_themes:
+                return name
+        return "textual-dark"
+
+
+def _as_page_source(source: Source) -> PageSource:
+    if not hasattr(source, "detail"):
+        raise TypeError(f"{source.label} cannot show page details")
+    return source  # type: ignore[return-value]
+
+
+def _zone(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _load_state(path: Path | None) -> dict[str, object]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_state(path: Path, changes: Mapping[str, object]) -> None:
+    state = {**_load_state(path), **changes}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a preference that cannot be saved is not worth interrupting a shift for

@@ -1,0 +1,64 @@
+"""The command table: one list feeds the key bindings, the footer, the palette and help.
+
+Every command has a stable id; `[ui.keys]` in the config rebinds by that id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One thing the engineer can do from the cockpit."""
+
+    id: str
+    key: str
+    action: str
+    label: str
+    description: str
+    footer: bool = True
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("focus-pages", "1", "focus_pane('pages')", "Pages", "Focus the Pages pane", False),
+    Command(
+        "focus-monitors", "2", "focus_pane('monitors')", "Monitors", "Focus the Monitors pane",
+        False,
+    ),
+    Command(
+        "focus-deploys", "3", "focus_pane('deploys')", "Deploys", "Focus the Deploys pane", False
+    ),
+    Command(
+        "focus-dependabot", "4", "focus_pane('dependabot')", "Dependabot",
+        "Focus the Dependabot pane", False,
+    ),
+    Command("open", "o", "open_selected", "Open", "Open the selected item in the browser"),
+    Command("copy-url", "y", "copy_selected", "Copy URL", "Copy the selected item's URL"),
+    Command("refresh", "r", "refresh", "Refresh", "Refresh every source now"),
+    Command("help", "question_mark", "help", "Help", "Show every key"),
+    Command("quit", "q", "quit", "Quit", "Quit the cockpit"),
+)
+
+PANE_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("tab / shift+tab", "Move between panes", "(Textual focus keys)"),
+    ("↑ ↓ pgup pgdn home end", "Move in a pane", "(table keys)"),
+    ("enter", "Open the selected item's detail", "detail"),
+    ("ctrl+p", "Command palette: every command, themes", "(Textual)"),
+)
+
+
+def bindings() -> list[Binding]:
+    """The app's bindings, each with its command's id so a keymap can rebind it."""
+    return [
+        Binding(c.key, c.action, c.label, show=c.footer, id=c.id, tooltip=c.description)
+        for c in COMMANDS
+    ]
+
+
+def binding_ids() -> frozenset[str]:
+    """Every id `[ui.keys]` may name (app commands, table and screen bindings)."""
+    return frozenset({c.id for c in COMMANDS} | {"detail", "close-detail", "detail-open",
+                                                "detail-copy", "close-help"})

@@ -1,0 +1,1 @@
+"""Modal screens: detail views and help."""

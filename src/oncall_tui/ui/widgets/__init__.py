@@ -1,0 +1,1 @@
+"""Cockpit widgets: panes and the header."""

@@ -1,0 +1,71 @@
+"""The cockpit header: who is on call, who I act as, and the shift clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from oncall_tui import format as fmt
+from oncall_tui.domain.models import OnCall
+
+
+class CockpitHeader(Horizontal):
+    """One line: title and identity on the left, on-call in the middle, clock on the right."""
+
+    def __init__(self, *, tz: tzinfo | None, read_only: bool = False) -> None:
+        super().__init__(id="header")
+        self._tz = tz
+        self._read_only = read_only
+        self._me = ""
+        self._on_call: tuple[OnCall, ...] = ()
+        self._shift_end: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("oncall-tui", id="header-identity")
+        yield Static("on call: waiting for PagerDuty…", id="header-oncall")
+        yield Static("", id="header-clock")
+
+    def on_mount(self) -> None:
+        self._render_identity()
+
+    def set_on_call(
+        self, me: str, on_call: Sequence[OnCall], shift_end: datetime | None, now: datetime
+    ) -> None:
+        """Show who holds levels 1 and 2, marking me, and when my shift ends."""
+        self._me = me
+        self._on_call = tuple(on_call)
+        self._shift_end = shift_end
+        self._render_identity()
+        self.query_one("#header-oncall", Static).update(self._on_call_text(now))
+        self.tick(now)
+
+    def tick(self, now: datetime) -> None:
+        """Move the clock (and the countdown to the end of my shift)."""
+        clock = now.astimezone(self._tz) if self._tz is not None else now
+        text = clock.strftime("%a %H:%M:%S %Z").strip()
+        if self._shift_end is not None:
+            text += f" · shift ends {fmt.until(self._shift_end, now)}"
+        self.query_one("#header-clock", Static).update(text)
+
+    def _render_identity(self) -> None:
+        who = f" · as {self._me}" if self._me else ""
+        mode = " · READ-ONLY" if self._read_only else ""
+        self.query_one("#header-identity", Static).update(f"oncall-tui{who}{mode}")
+
+    def _on_call_text(self, now: datetime) -> str:
+        if not self._on_call:
+            return "on call: no escalation policy configured"
+        parts: list[str] = []
+        seen: set[tuple[int, str]] = set()
+        for entry in sorted(self._on_call, key=lambda o: (o.level, o.escalation_policy)):
+            if entry.level > 2 or (entry.level, entry.user_name) in seen:
+                continue
+            seen.add((entry.level, entry.user_name))
+            you = " (you)" if self._me and entry.user_name == self._me else ""
+            end = f" until {fmt.clock_time(entry.end, self._tz)}" if entry.end else ""
+            parts.append(f"L{entry.level} {entry.user_name}{you}{end}")
+        return "on call: " + " · ".join(parts)

@@ -1,0 +1,71 @@
+"""The Pages pane: open PagerDuty incidents, loudest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+
+from oncall_tui import format as fmt
+from oncall_tui.domain.models import Page
+from oncall_tui.ui.widgets.pane import Pane
+
+
+class PagesPane(Pane[Page]):
+    """Triggered before acknowledged, high urgency before low, oldest first."""
+
+    COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (
+        ("number", "#", 6),
+        ("status", "State", 5),
+        ("urgency", "Urg", 4),
+        ("age", "Open", 6),
+        ("service", "Service", 16),
+        ("title", "Title", None),
+        ("who", "Owner", 18),
+    )
+
+    def key_of(self, item: Page) -> str:
+        return item.id
+
+    def cells(self, item: Page, now: datetime) -> Sequence[Any]:
+        colours = self.app.theme_variables
+        critical = colours.get("severity-critical", "red")
+        warning = colours.get("severity-warning", "yellow")
+        muted = colours.get("muted-text", "grey50")
+        if item.status == "triggered":
+            state = Text("TRIG", style=f"bold {critical}")
+        elif item.status == "acknowledged":
+            state = Text("ACK", style=warning)
+        else:
+            state = Text("RES", style=muted)
+        urgency = Text("high", style=f"bold {critical}") if item.urgency == "high" else Text(
+            "low", style=muted
+        )
+        if item.status == "acknowledged" and item.acknowledgers:
+            who = ", ".join(item.acknowledgers)
+        else:
+            who = ", ".join(item.assignees)
+        title = Text(item.title, style="bold" if item.status == "triggered" else "")
+        return (
+            Text(f"#{item.number}"),
+            state,
+            urgency,
+            Text(fmt.since(item.created_at, now)),
+            Text(item.service_name),
+            title,
+            Text(who, style=muted if item.status == "acknowledged" else ""),
+        )
+
+    def summarize(self, items: Sequence[Page]) -> str:
+        triggered = sum(1 for p in items if p.status == "triggered")
+        acked = sum(1 for p in items if p.status == "acknowledged")
+        high = sum(1 for p in items if p.urgency == "high" and p.status == "triggered")
+        loud = f" ({high} high)" if high else ""
+        return f"{triggered} triggered{loud} · {acked} acked"
+
+    def empty_message(self, *, filtered: bool) -> str:
+        if filtered:
+            return "no page matches the filter"
+        return "no open pages: all quiet"

@@ -1,0 +1,217 @@
+"""A cockpit pane: a keyed table of one source's items, with its freshness in the border.
+
+Rows are keyed by provider id and updated in place, so the cursor and the scroll position
+survive every refresh; a pane never clears and refills its table. Subclasses say which
+columns there are and how one item becomes cells (`columns`, `cells`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from oncall_tui import format as fmt
+from oncall_tui.engine.poller import Freshness
+
+T = TypeVar("T")
+
+
+class CockpitTable(DataTable[Any]):
+    """The pane's table: row cursor, no zebra noise, Enter selects."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Detail", id="detail"),
+    ]
+
+
+class Pane(Vertical, Generic[T]):
+    """One source's pane. `show(items)` applies a snapshot; `set_freshness` the border line."""
+
+    COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = ()
+    """(key, label, width or None for auto). The first column's text must be unique per row."""
+
+    def __init__(self, *, number: int, title: str, pane_id: str) -> None:
+        super().__init__(id=pane_id, classes="pane")
+        self.number = number
+        self.title = title
+        self._items: dict[str, T] = {}
+        self._order: list[str] = []
+        self._rendered: dict[str, dict[str, Any]] = {}
+        self._configured = True
+        self._summary = ""
+        self._freshness_text = ""
+        self._filter: Callable[[T], bool] | None = None
+        self.border_title = self._title()
+
+    # -- composition ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        table = CockpitTable(cursor_type="row", zebra_stripes=False, id=f"{self.id}-table")
+        for key, label, width in self.COLUMNS:
+            table.add_column(label, key=key, width=width)
+        yield table
+        yield Static("", classes="placeholder")
+
+    @property
+    def table(self) -> CockpitTable:
+        return self.query_one(CockpitTable)
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+    # -- subclass hooks ------------------------------------------------------------------
+
+    def cells(self, item: T, now: datetime) -> Sequence[Any]:
+        """The row's cells, in COLUMNS order."""
+        raise NotImplementedError
+
+    def key_of(self, item: T) -> str:
+        raise NotImplementedError
+
+    def summarize(self, items: Sequence[T]) -> str:
+        """The counts shown in the border title."""
+        return f"{len(items)}"
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def items(self) -> dict[str, T]:
+        return self._items
+
+    @property
+    def selected(self) -> T | None:
+        """The item under the cursor, if any."""
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except RowDoesNotExist:
+            return None
+        return self._items.get(key) if key is not None else None
+
+    def show_not_configured(self, message: str) -> None:
+        """Replace the table with a calm explanation: not configured is not an error."""
+        self._configured = False
+        self.add_class("-not-configured")
+        self.query_one(".placeholder", Static).update(message)
+        self.border_subtitle = "not configured"
+
+    def show_waiting(self, message: str) -> None:
+        """A line under the empty table until the first data arrives."""
+        self.query_one(".placeholder", Static).update(message)
+
+    def show(self, items: Sequence[T], now: datetime) -> None:
+        """Apply a snapshot: update changed rows, add new ones, drop gone ones, keep order.
+
+        Only cells whose text changed are touched, so a poll that changed 20 rows out of
+        2,000 costs 20 cell updates, not a refill.
+        """
+        table = self.table
+        visible = [item for item in items if self._filter is None or self._filter(item)]
+        new_items = {self.key_of(item): item for item in visible}
+        column_keys = [key for key, _, _ in self.COLUMNS]
+        with self.app.batch_update():
+            for key in [k for k in self._items if k not in new_items]:
+                table.remove_row(key)
+            for key, item in new_items.items():
+                row = self.cells(item, now)
+                if key in self._items:
+                    old = self._rendered.get(key)
+                    for column, value in zip(column_keys, row, strict=True):
+                        if old is None or _plain(old.get(column)) != _plain(value):
+                            table.update_cell(key, column, value)
+                else:
+                    table.add_row(*row, key=key)
+                self._rendered[key] = dict(zip(column_keys, row, strict=True))
+            for key in [k for k in self._rendered if k not in new_items]:
+                del self._rendered[key]
+            self._items = new_items
+            order = list(new_items)
+            if order != self._current_order():
+                self._reorder(order)
+        self._summary = self.summarize(list(items))
+        self.border_title = self._title()
+        placeholder = self.query_one(".placeholder", Static)
+        if visible:
+            placeholder.update("")
+            self.remove_class("-empty")
+        else:
+            placeholder.update(self.empty_message(filtered=bool(items)))
+            self.add_class("-empty")
+
+    def refresh_ages(self, now: datetime) -> None:
+        """Re-render cells that depend on the time (ages) without a new snapshot."""
+        column_keys = [key for key, _, _ in self.COLUMNS]
+        with self.app.batch_update():
+            for key, item in self._items.items():
+                row = self.cells(item, now)
+                old = self._rendered.get(key, {})
+                for column, value in zip(column_keys, row, strict=True):
+                    if _plain(old.get(column)) != _plain(value):
+                        self.table.update_cell(key, column, value)
+                self._rendered[key] = dict(zip(column_keys, row, strict=True))
+
+    def empty_message(self, *, filtered: bool) -> str:
+        return "nothing matches the filter" if filtered else "all clear"
+
+    def set_freshness(self, freshness: Freshness, now: datetime) -> None:
+        """The border subtitle: age of the data, next poll, last error, rate budget."""
+        if not self._configured:
+            return
+        parts: list[str] = []
+        age = freshness.age(now)
+        if freshness.polling and age is None:
+            parts.append("loading…")
+        elif age is not None:
+            parts.append(f"updated {fmt.age(age)} ago")
+        if freshness.last_error:
+            retry = fmt.until(freshness.next_poll, now)
+            parts.append(f"⚠ {freshness.last_error} · retry {retry}")
+        elif freshness.polling:
+            parts.append("polling…")
+        if freshness.budget.remaining is not None:
+            parts.append(f"budget {freshness.budget.remaining}")
+        self.set_class(freshness.is_stale(now), "-stale")
+        self.set_class(freshness.last_error is not None, "-error")
+        if freshness.is_stale(now) and age is not None:
+            parts.insert(0, "STALE")
+        self._freshness_text = " · ".join(parts)
+        self.border_subtitle = self._freshness_text
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _title(self) -> str:
+        summary = f" · {self._summary}" if self._summary else ""
+        return f"[{self.number}] {self.title}{summary}"
+
+    def _current_order(self) -> list[str]:
+        table = self.table
+        return [row.key.value for row in table.ordered_rows if row.key.value is not None]
+
+    def _reorder(self, order: Iterable[str]) -> None:
+        """Put rows in `order`, keeping the cursor on the same item."""
+        table = self.table
+        selected = self.selected
+        selected_key = self.key_of(selected) if selected is not None else None
+        # DataTable sorts on cell values, not row keys; the first column is unique per row
+        # (an id or a number), so the rank is looked up through its text.
+        first = self.COLUMNS[0][0]
+        ranks = {_plain(self._rendered[key][first]): rank for rank, key in enumerate(order)}
+        table.sort(first, key=lambda cell: ranks.get(_plain(cell), len(ranks)))
+        if selected_key is not None and selected_key in ranks:
+            table.move_cursor(row=table.get_row_index(selected_key), animate=False)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Text):
+        return value.plain
+    return "" if value is None else str(value)
