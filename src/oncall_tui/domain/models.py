@@ -111,6 +111,140 @@ class PageDetail:
     description: str = ""
 
 
+MONITOR_STATE_RANK: dict[str, int] = {
+    "Alert": 0,
+    "Warn": 1,
+    "No Data": 2,
+    "Unknown": 3,
+    "Skipped": 4,
+    "Ignored": 5,
+    "OK": 6,
+}
+"""Monitors pane order: Alert first, then Warn, then No Data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """A Datadog monitor in one of the watched states."""
+
+    id: int
+    name: str
+    type: str
+    overall_state: str
+    url: str
+    priority: int | None = None
+    tags: tuple[str, ...] = ()
+    since: datetime | None = None
+    groups_alerting: tuple[str, ...] = ()
+    group_counts: tuple[tuple[str, int], ...] = ()
+    muted: bool = False
+    muted_until: datetime | None = None
+    mute_reason: str = ""
+    downtime_ids: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return str(self.id)
+
+    @property
+    def state(self) -> str:
+        return self.overall_state
+
+    @property
+    def title(self) -> str:
+        return self.name
+
+    def sort_key(self) -> tuple[int, int, float]:
+        """Alert, Warn, No Data; then priority (P1 first); then the longest-standing first."""
+        since = self.since.timestamp() if self.since is not None else float("inf")
+        return (MONITOR_STATE_RANK.get(self.overall_state, 9), self.priority or 9, since)
+
+
+DeployState = Literal[
+    "queued", "pending", "in_progress", "success", "failure", "error", "cancelled", "inactive"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Deploy:
+    """The latest deployment (or deploy workflow run) of one repository to one environment."""
+
+    repo: str
+    environment: str
+    deploy_state: DeployState
+    url: str
+    ref: str = ""
+    sha: str = ""
+    creator: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    origin: Literal["deployment", "workflow"] = "deployment"
+    run_id: int | None = None
+    workflow: str = ""
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.repo}:{self.environment}"
+
+    @property
+    def state(self) -> str:
+        return self.deploy_state
+
+    @property
+    def title(self) -> str:
+        return f"{self.repo} → {self.environment}"
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, if it finished."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+Bump = Literal["patch", "minor", "major", "unknown"]
+CiState = Literal["success", "failure", "pending", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class DependabotPR:
+    """An open Dependabot pull request, with what the engineer needs to merge or not."""
+
+    repo: str
+    number: int
+    title: str
+    url: str
+    package: str
+    from_version: str
+    to_version: str
+    bump: Bump
+    ecosystem: str
+    ci: CiState
+    created_at: datetime
+    mergeable: bool | None = None
+    review: str = ""
+    security: bool = False
+    severity: str | None = None
+    head_sha: str = ""
+    base: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.repo}#{self.number}"
+
+    @property
+    def state(self) -> str:
+        return self.ci
+
+
+AnyItem = Page | Monitor | Deploy | DependabotPR
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything one poll of one source saw, at one moment; never mutated.
@@ -121,12 +255,12 @@ class Snapshot:
 
     source: str
     taken_at: datetime
-    items: tuple[Page, ...] = ()
+    items: tuple[AnyItem, ...] = ()
     on_call: tuple[OnCall, ...] = ()
     me: str = ""
     truncated: bool = False
 
-    def by_key(self) -> dict[str, Page]:
+    def by_key(self) -> dict[str, AnyItem]:
         return {item.key: item for item in self.items}
 
 

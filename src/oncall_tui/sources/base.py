@@ -7,7 +7,7 @@ engine and the cockpit handle every provider the same way::
 
     SourceError                 base: `message` is one line, safe to show (no secrets)
     ├── RateLimited             the provider said slow down; `retry_after` seconds if known
-    ├── AuthFailed              401/403: the token is wrong or lacks a scope; retrying won't help soon
+    ├── AuthFailed              401/403: wrong token or missing scope; retrying won't help soon
     ├── Unavailable             5xx, timeouts, connection errors: retry with backoff
     └── BadResponse             the answer did not parse or did not have the expected shape
 """

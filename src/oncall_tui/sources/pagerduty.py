@@ -44,7 +44,7 @@ ITERATION_LIMIT = 10_000
 OPEN_STATUSES = ["triggered", "acknowledged"]
 
 
-class _EngineOwnedRetries(pagerduty.RestApiV2Client):  # type: ignore[misc]
+class _EngineOwnedRetries(pagerduty.RestApiV2Client):
     """The SDK client, minus its own retry loop on 429, and recording the rate budget.
 
     `postprocess` is the SDK's hook after every response; raising there leaves its
@@ -53,8 +53,8 @@ class _EngineOwnedRetries(pagerduty.RestApiV2Client):  # type: ignore[misc]
 
     budget = RateBudget()
 
-    def postprocess(self, response: httpx2.Response) -> None:
-        super().postprocess(response)
+    def postprocess(self, response: httpx2.Response, suffix: str | None = None) -> None:
+        super().postprocess(response, suffix)
         headers = response.headers
         self.budget = RateBudget(
             limit=_int_or_none(headers.get("ratelimit-limit")),
@@ -92,7 +92,7 @@ class PagerDutySource:
             )
         except pagerduty.UrlError as exc:
             raise SourceError(f"PagerDuty base_url is not usable: {exc}") from None
-        self._client.timeout = settings.timeout
+        self._client.timeout = settings.timeout  # type: ignore[assignment]
         self._client.max_network_attempts = 0
         self._me: dict[str, str] | None = None
 
@@ -101,7 +101,7 @@ class PagerDutySource:
         return "PagerDuty"
 
     def rate_budget(self) -> RateBudget:
-        return self._client.budget  # type: ignore[no-any-return]
+        return self._client.budget
 
     def close(self) -> None:
         self._client.close()
@@ -229,6 +229,8 @@ class PagerDutySource:
         except SourceError:
             raise
         except pagerduty.HttpError as exc:
+            if exc.response is None:
+                raise Unavailable(f"PagerDuty {path}: no answer") from None
             raise _http_error(path, exc.response) from None
         except pagerduty.Error as exc:
             raise Unavailable(f"PagerDuty unreachable ({_cause(exc)})") from None

@@ -8,10 +8,10 @@ arrive as messages and are applied to the panes by key.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from textual import on
@@ -24,14 +24,17 @@ from textual.widgets import DataTable, Footer
 
 from oncall_tui.config import Settings
 from oncall_tui.domain.clock import Clock
-from oncall_tui.domain.models import Event, Page, Snapshot
+from oncall_tui.domain.models import AnyItem, Event, Page, Snapshot
 from oncall_tui.engine.poller import Freshness, Poller
 from oncall_tui.sources.base import PageSource, Source
 from oncall_tui.ui import commands
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.screens.page_detail import PageDetailScreen
 from oncall_tui.ui.themes import COCKPIT_VARIABLES, DEFAULT_THEME, load_themes, shipped_themes_dir
+from oncall_tui.ui.widgets.dependabot import DependabotPane
+from oncall_tui.ui.widgets.deploys import DeploysPane
 from oncall_tui.ui.widgets.header import CockpitHeader
+from oncall_tui.ui.widgets.monitors import MonitorsPane
 from oncall_tui.ui.widgets.pages import PagesPane
 from oncall_tui.ui.widgets.pane import Pane
 
@@ -41,6 +44,13 @@ PANES: tuple[tuple[str, str, str], ...] = (
     ("deploys", "Deploys", "GitHub: set GITHUB_TOKEN and [github] repositories"),
     ("dependabot", "Dependabot", "GitHub: set GITHUB_TOKEN and [github] repositories"),
 )
+
+PANE_CLASSES: dict[str, type[Pane[Any]]] = {
+    "pages": PagesPane,
+    "monitors": MonitorsPane,
+    "deploys": DeploysPane,
+    "dependabot": DependabotPane,
+}
 
 
 class SnapshotArrived(Message):
@@ -105,10 +115,7 @@ class OncallApp(App[None]):
         yield CockpitHeader(tz=self.tz, read_only=self.settings.ui.read_only)
         with Grid(id="panes"):
             for number, (name, title, _) in enumerate(PANES, start=1):
-                if name == "pages":
-                    yield PagesPane(number=number, title=title, pane_id=name)
-                else:
-                    yield Pane[Page](number=number, title=title, pane_id=name)
+                yield PANE_CLASSES[name](number=number, title=title, pane_id=name)
         yield Footer()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -133,7 +140,7 @@ class OncallApp(App[None]):
                 clock=self.clock,
                 timeout=self._timeout(name) * 1.5 + 5,
                 on_snapshot=self._snapshot_arrived,
-                on_freshness=lambda f: self.post_message(FreshnessChanged(f)),
+                on_freshness=self._freshness_changed,
             )
         self.pane("pages").focus_table()
         self.set_interval(1.0, self._tick)
@@ -145,7 +152,7 @@ class OncallApp(App[None]):
         for poller in self.pollers.values():
             await poller.stop()
 
-    def pane(self, name: str) -> Pane[Page]:
+    def pane(self, name: str) -> Pane[Any]:
         return self.query_one(f"#{name}", Pane)
 
     # -- data ----------------------------------------------------------------------------
@@ -154,6 +161,9 @@ class OncallApp(App[None]):
         self, snapshot: Snapshot, events: tuple[Event, ...], _freshness: Freshness
     ) -> None:
         self.post_message(SnapshotArrived(snapshot, events))
+
+    def _freshness_changed(self, freshness: Freshness) -> None:
+        self.post_message(FreshnessChanged(freshness))
 
     @on(SnapshotArrived)
     def apply_snapshot(self, message: SnapshotArrived) -> None:
@@ -208,6 +218,21 @@ class OncallApp(App[None]):
             poller.refresh_now()
         self.notify("refreshing…", timeout=2)
 
+    def action_filter(self) -> None:
+        pane = self._focused_pane()
+        if pane is None:
+            self.notify("Focus a pane first (1-4).", timeout=3)
+            return
+        pane.start_filter()
+
+    def action_group(self) -> None:
+        pane = self._focused_pane()
+        if isinstance(pane, DependabotPane):
+            pane.toggle_grouping()
+            self.notify("grouped by package" if pane.grouped else "ungrouped", timeout=2)
+        else:
+            self.notify("Grouping is for the Dependabot pane (4).", timeout=3)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._help_rows()))
 
@@ -246,13 +271,13 @@ class OncallApp(App[None]):
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _palette_callback(self, action: str) -> object:
+    def _palette_callback(self, action: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             await self.run_action(action)
 
         return run
 
-    def _focused_pane(self) -> Pane[Page] | None:
+    def _focused_pane(self) -> Pane[Any] | None:
         node = self.focused
         while node is not None:
             if isinstance(node, Pane):
@@ -260,7 +285,7 @@ class OncallApp(App[None]):
             node = node.parent  # type: ignore[assignment]
         return None
 
-    def _selected(self) -> Page | None:
+    def _selected(self) -> AnyItem | None:
         pane = self._focused_pane()
         item = pane.selected if pane is not None else None
         if item is None:

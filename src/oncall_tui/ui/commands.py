@@ -25,18 +25,28 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("focus-pages", "1", "focus_pane('pages')", "Pages", "Focus the Pages pane", False),
     Command(
-        "focus-monitors", "2", "focus_pane('monitors')", "Monitors", "Focus the Monitors pane",
+        "focus-monitors",
+        "2",
+        "focus_pane('monitors')",
+        "Monitors",
+        "Focus the Monitors pane",
         False,
     ),
     Command(
         "focus-deploys", "3", "focus_pane('deploys')", "Deploys", "Focus the Deploys pane", False
     ),
     Command(
-        "focus-dependabot", "4", "focus_pane('dependabot')", "Dependabot",
-        "Focus the Dependabot pane", False,
+        "focus-dependabot",
+        "4",
+        "focus_pane('dependabot')",
+        "Dependabot",
+        "Focus the Dependabot pane",
+        False,
     ),
     Command("open", "o", "open_selected", "Open", "Open the selected item in the browser"),
     Command("copy-url", "y", "copy_selected", "Copy URL", "Copy the selected item's URL"),
+    Command("filter", "slash", "filter", "Filter", "Filter the focused pane (esc clears)"),
+    Command("group", "g", "group", "Group", "Group Dependabot PRs by package", footer=False),
     Command("refresh", "r", "refresh", "Refresh", "Refresh every source now"),
     Command("help", "question_mark", "help", "Help", "Show every key"),
     Command("quit", "q", "quit", "Quit", "Quit the cockpit"),
@@ -60,5 +70,7 @@ def bindings() -> list[Binding]:
 
 def binding_ids() -> frozenset[str]:
     """Every id `[ui.keys]` may name (app commands, table and screen bindings)."""
-    return frozenset({c.id for c in COMMANDS} | {"detail", "close-detail", "detail-open",
-                                                "detail-copy", "close-help"})
+    return frozenset(
+        {c.id for c in COMMANDS}
+        | {"detail", "close-detail", "detail-open", "detail-copy", "close-help"}
+    )

@@ -59,9 +59,7 @@ def parse_theme(path: Path) -> Theme:
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise ValueError(f"{path.name}: needs a 'name'")
     variables = data.get("variables", {})
-    if not isinstance(variables, dict) or not all(
-        isinstance(v, str) for v in variables.values()
-    ):
+    if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
         raise ValueError(f"{path.name}: [variables] must map names to colour strings")
     data["variables"] = {**COCKPIT_VARIABLES, **variables}
     try:

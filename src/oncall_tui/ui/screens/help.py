@@ -35,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
             body.border_title = "Keys"
             yield Static(table)
             yield Static(
-                "Rebind any key in config.toml, e.g. [ui.keys] refresh = \"f5\". "
+                'Rebind any key in config.toml, e.g. [ui.keys] refresh = "f5". '
                 "ctrl+p opens the command palette.",
                 classes="hint",
             )

@@ -93,7 +93,8 @@ class PageDetailScreen(ModalScreen[None]):
             ("Acknowledged by", ", ".join(page.acknowledgers) or "-"),
             (
                 "Opened",
-                f"{fmt.clock_time(page.created_at, self._tz)} ({fmt.since(page.created_at, now)} ago)",
+                f"{fmt.clock_time(page.created_at, self._tz)} "
+                f"({fmt.since(page.created_at, now)} ago)",
             ),
             (
                 "Last change",

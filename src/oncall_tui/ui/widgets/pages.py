@@ -40,8 +40,10 @@ class PagesPane(Pane[Page]):
             state = Text("ACK", style=warning)
         else:
             state = Text("RES", style=muted)
-        urgency = Text("high", style=f"bold {critical}") if item.urgency == "high" else Text(
-            "low", style=muted
+        urgency = (
+            Text("high", style=f"bold {critical}")
+            if item.urgency == "high"
+            else Text("low", style=muted)
         )
         if item.status == "acknowledged" and item.acknowledgers:
             who = ", ".join(item.acknowledgers)

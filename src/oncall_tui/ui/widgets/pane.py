@@ -8,14 +8,16 @@ columns there are and how one item becomes cells (`columns`, `cells`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.events import Key
+from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from oncall_tui import format as fmt
@@ -49,6 +51,9 @@ class Pane(Vertical, Generic[T]):
         self._summary = ""
         self._freshness_text = ""
         self._filter: Callable[[T], bool] | None = None
+        self._filter_text = ""
+        self._all: list[T] = []
+        self._now: datetime | None = None
         self.border_title = self._title()
 
     # -- composition ---------------------------------------------------------------------
@@ -59,6 +64,7 @@ class Pane(Vertical, Generic[T]):
             table.add_column(label, key=key, width=width)
         yield table
         yield Static("", classes="placeholder")
+        yield Input(placeholder="filter: words to match, esc clears", classes="filter")
 
     @property
     def table(self) -> CockpitTable:
@@ -79,6 +85,51 @@ class Pane(Vertical, Generic[T]):
     def summarize(self, items: Sequence[T]) -> str:
         """The counts shown in the border title."""
         return f"{len(items)}"
+
+    def searchable(self, item: T) -> str:
+        """The text the `/` filter matches against."""
+        return " ".join(str(cell) for cell in self._rendered.get(self.key_of(item), {}).values())
+
+    # -- filter --------------------------------------------------------------------------
+
+    def start_filter(self) -> None:
+        """Show the filter box (keeping what was typed before) and focus it."""
+        self.add_class("-filtering")
+        box = self.query_one(".filter", Input)
+        box.value = self._filter_text
+        box.focus()
+
+    def set_filter(self, text: str) -> None:
+        """Show only items whose text contains every word of `text` (case-insensitive)."""
+        self._filter_text = text.strip()
+        words = self._filter_text.lower().split()
+        if words:
+            self._filter = lambda item: all(w in self.searchable(item).lower() for w in words)
+        else:
+            self._filter = None
+        if self._now is not None:
+            self.show(self._all, self._now)
+        self.border_title = self._title()
+
+    @on(Input.Changed, ".filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.set_filter(event.value)
+
+    @on(Input.Submitted, ".filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self._filter_text:
+            self.remove_class("-filtering")
+        self.focus_table()
+
+    def on_key(self, event: Key) -> None:
+        if event.key == "escape" and self.has_class("-filtering"):
+            event.stop()
+            self.query_one(".filter", Input).value = ""
+            self.set_filter("")
+            self.remove_class("-filtering")
+            self.focus_table()
 
     # -- state ---------------------------------------------------------------------------
 
@@ -116,6 +167,8 @@ class Pane(Vertical, Generic[T]):
         2,000 costs 20 cell updates, not a refill.
         """
         table = self.table
+        self._all = list(items)
+        self._now = now
         visible = [item for item in items if self._filter is None or self._filter(item)]
         new_items = {self.key_of(item): item for item in visible}
         column_keys = [key for key, _, _ in self.COLUMNS]
@@ -189,9 +242,16 @@ class Pane(Vertical, Generic[T]):
 
     # -- internals -----------------------------------------------------------------------
 
+    @property
+    def tz(self) -> tzinfo | None:
+        """The shift's time zone, for wall-clock cells."""
+        zone = getattr(self.app, "tz", None)
+        return zone if isinstance(zone, tzinfo) else None
+
     def _title(self) -> str:
         summary = f" · {self._summary}" if self._summary else ""
-        return f"[{self.number}] {self.title}{summary}"
+        shown = f" · filter “{self._filter_text}”" if self._filter_text else ""
+        return f"[{self.number}] {self.title}{summary}{shown}"
 
     def _current_order(self) -> list[str]:
         table = self.table

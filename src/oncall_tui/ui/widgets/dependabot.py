@@ -1,0 +1,111 @@
+"""The Dependabot pane: open Dependabot PRs, security fixes and failing CI first."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+
+from oncall_tui import format as fmt
+from oncall_tui.domain.models import DependabotPR
+from oncall_tui.ui.widgets.pane import Pane
+
+BUMP_RANK = {"major": 0, "minor": 1, "patch": 2, "unknown": 3}
+
+
+class DependabotPane(Pane[DependabotPR]):
+    """One row per PR; `g` groups the same bump across repositories."""
+
+    COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (
+        ("pr", "PR", 22),
+        ("package", "Package", None),
+        ("versions", "From → To", 18),
+        ("bump", "Bump", 5),
+        ("ci", "CI", 7),
+        ("age", "Age", 5),
+        ("security", "Sec", 8),
+        ("merge", "Merge", 9),
+    )
+
+    def __init__(self, *, number: int, title: str, pane_id: str) -> None:
+        super().__init__(number=number, title=title, pane_id=pane_id)
+        self.grouped = False
+        self._package_counts: Counter[tuple[str, str]] = Counter()
+
+    def toggle_grouping(self) -> None:
+        """Group the same package bump across repositories, or go back to urgency order."""
+        self.grouped = not self.grouped
+        if self._now is not None:
+            self.show(self._all, self._now)
+
+    def key_of(self, item: DependabotPR) -> str:
+        return item.key
+
+    def order(self, items: Sequence[DependabotPR]) -> list[DependabotPR]:
+        if self.grouped:
+            return sorted(items, key=lambda p: (p.package, p.to_version, p.repo, p.number))
+        return sorted(
+            items,
+            key=lambda p: (not p.security, p.ci != "failure", BUMP_RANK[p.bump], p.created_at),
+        )
+
+    def cells(self, item: DependabotPR, now: datetime) -> Sequence[Any]:
+        colours = self.app.theme_variables
+        critical = colours.get("severity-critical", "red")
+        warning = colours.get("severity-warning", "yellow")
+        ok = colours.get("severity-ok", "green")
+        muted = colours.get("muted-text", "grey50")
+        ci_style = {"success": ok, "failure": f"bold {critical}", "pending": warning}.get(
+            item.ci, muted
+        )
+        bump_style = {"major": f"bold {critical}", "minor": warning}.get(item.bump, "")
+        if item.security:
+            security = Text(item.severity or "security", style=f"bold {critical}")
+        else:
+            security = Text("")
+        if item.review == "approved":
+            merge = Text("approved", style=ok)
+        elif item.mergeable is False:
+            merge = Text("conflict", style=critical)
+        elif item.mergeable:
+            merge = Text("ready")
+        else:
+            merge = Text("?", style=muted)
+        package = item.package
+        if self.grouped:
+            same = self._package_counts.get((item.package, item.to_version), 1)
+            if same > 1:
+                package = f"{package} (×{same})"
+        return (
+            Text(item.key, style=muted),
+            Text(package),
+            Text(f"{item.from_version} → {item.to_version}"),
+            Text(item.bump, style=bump_style),
+            Text(item.ci, style=ci_style),
+            Text(fmt.since(item.created_at, now)),
+            security,
+            merge,
+        )
+
+    def show(self, items: Sequence[DependabotPR], now: datetime) -> None:
+        self._package_counts = Counter((p.package, p.to_version) for p in items)
+        super().show(self.order(items), now)
+
+    def summarize(self, items: Sequence[DependabotPR]) -> str:
+        security = sum(1 for p in items if p.security)
+        failing = sum(1 for p in items if p.ci == "failure")
+        parts = [f"{len(items)} open"]
+        if security:
+            parts.append(f"{security} security")
+        if failing:
+            parts.append(f"{failing} failing CI")
+        return " · ".join(parts)
+
+    def searchable(self, item: DependabotPR) -> str:
+        return " ".join((item.key, item.title, item.package, item.ecosystem, item.bump, item.ci))
+
+    def empty_message(self, *, filtered: bool) -> str:
+        return "no PR matches the filter" if filtered else "no open Dependabot PRs"
