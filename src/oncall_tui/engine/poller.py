@@ -143,7 +143,7 @@ class Poller:
             snapshot = await asyncio.wait_for(
                 asyncio.to_thread(self.source.fetch), timeout=self.timeout
             )
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return self._failed(Unavailable(f"no answer within {self.timeout:g} s"))
         except SourceError as exc:
             return self._failed(exc)

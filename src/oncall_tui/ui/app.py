@@ -216,7 +216,6 @@ class OncallApp(App[None]):
             return
         for poller in self.pollers.values():
             poller.refresh_now()
-        self.notify("refreshing…", timeout=2)
 
     def action_filter(self) -> None:
         pane = self._focused_pane()

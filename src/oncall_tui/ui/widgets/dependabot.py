@@ -21,13 +21,13 @@ class DependabotPane(Pane[DependabotPR]):
 
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (
         ("pr", "PR", 22),
-        ("package", "Package", None),
-        ("versions", "From → To", 18),
         ("bump", "Bump", 5),
         ("ci", "CI", 7),
         ("age", "Age", 5),
         ("security", "Sec", 8),
-        ("merge", "Merge", 9),
+        ("merge", "Merge", 8),
+        ("versions", "From → To", 18),
+        ("package", "Package", None),
     )
 
     def __init__(self, *, number: int, title: str, pane_id: str) -> None:
@@ -81,13 +81,13 @@ class DependabotPane(Pane[DependabotPR]):
                 package = f"{package} (×{same})"
         return (
             Text(item.key, style=muted),
-            Text(package),
-            Text(f"{item.from_version} → {item.to_version}"),
             Text(item.bump, style=bump_style),
             Text(item.ci, style=ci_style),
             Text(fmt.since(item.created_at, now)),
             security,
             merge,
+            Text(f"{item.from_version} → {item.to_version}"),
+            Text(package),
         )
 
     def show(self, items: Sequence[DependabotPR], now: datetime) -> None:

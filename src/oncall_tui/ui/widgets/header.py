@@ -25,9 +25,9 @@ class CockpitHeader(Horizontal):
         self._shift_end: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("oncall-tui", id="header-identity")
-        yield Static("on call: waiting for PagerDuty…", id="header-oncall")
-        yield Static("", id="header-clock")
+        yield Static("oncall-tui", id="header-identity", markup=False)
+        yield Static("on call: waiting for PagerDuty…", id="header-oncall", markup=False)
+        yield Static("", id="header-clock", markup=False)
 
     def on_mount(self) -> None:
         self._render_identity()
@@ -57,15 +57,18 @@ class CockpitHeader(Horizontal):
         self.query_one("#header-identity", Static).update(f"oncall-tui{who}{mode}")
 
     def _on_call_text(self, now: datetime) -> str:
+        """Levels 1 and 2 across my escalation policies, names once each, me first."""
         if not self._on_call:
             return "on call: no escalation policy configured"
         parts: list[str] = []
-        seen: set[tuple[int, str]] = set()
-        for entry in sorted(self._on_call, key=lambda o: (o.level, o.escalation_policy)):
-            if entry.level > 2 or (entry.level, entry.user_name) in seen:
+        for level in (1, 2):
+            names: list[str] = []
+            for entry in self._on_call:
+                if entry.level == level and entry.user_name not in names:
+                    names.append(entry.user_name)
+            if not names:
                 continue
-            seen.add((entry.level, entry.user_name))
-            you = " (you)" if self._me and entry.user_name == self._me else ""
-            end = f" until {fmt.clock_time(entry.end, self._tz)}" if entry.end else ""
-            parts.append(f"L{entry.level} {entry.user_name}{you}{end}")
-        return "on call: " + " · ".join(parts)
+            names.sort(key=lambda n: n != self._me)
+            shown = [f"{n} (you)" if n == self._me else n for n in names]
+            parts.append(f"L{level}: {', '.join(shown)}")
+        return "on call " + " · ".join(parts)

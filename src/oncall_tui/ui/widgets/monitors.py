@@ -22,8 +22,8 @@ class MonitorsPane(Pane[Monitor]):
         ("since", "Since", 6),
         ("priority", "P", 2),
         ("groups", "Groups", 7),
-        ("name", "Monitor", None),
         ("muted", "Muted", 12),
+        ("name", "Monitor", None),
     )
 
     def key_of(self, item: Monitor) -> str:
@@ -54,8 +54,8 @@ class MonitorsPane(Pane[Monitor]):
             Text(fmt.since(item.since, now)),
             Text(f"P{item.priority}" if item.priority else "-"),
             Text(groups),
-            Text(item.name, style=muted_style if item.muted else ""),
             Text(muted, style=muted_style),
+            Text(item.name, style=muted_style if item.muted else ""),
         )
 
     def summarize(self, items: Sequence[Monitor]) -> str:

@@ -22,8 +22,8 @@ class PagesPane(Pane[Page]):
         ("urgency", "Urg", 4),
         ("age", "Open", 6),
         ("service", "Service", 16),
+        ("who", "Owner", 16),
         ("title", "Title", None),
-        ("who", "Owner", 18),
     )
 
     def key_of(self, item: Page) -> str:
@@ -56,8 +56,8 @@ class PagesPane(Pane[Page]):
             urgency,
             Text(fmt.since(item.created_at, now)),
             Text(item.service_name),
-            title,
             Text(who, style=muted if item.status == "acknowledged" else ""),
+            title,
         )
 
     def summarize(self, items: Sequence[Page]) -> str:

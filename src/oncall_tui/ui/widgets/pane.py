@@ -66,6 +66,24 @@ class Pane(Vertical, Generic[T]):
         yield Static("", classes="placeholder")
         yield Input(placeholder="filter: words to match, esc clears", classes="filter")
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_last_column)
+
+    def fit_last_column(self) -> None:
+        """Give the last (free-text) column the width left over, so nothing scrolls sideways."""
+        table = self.table
+        if not table.columns:
+            return
+        columns = table.ordered_columns
+        padding = 2 * table.cell_padding
+        used = sum(c.width + padding for c in columns[:-1])
+        free = table.scrollable_content_region.width - used - padding
+        last = columns[-1]
+        if free >= 10 and (last.auto_width or last.width != free):
+            last.auto_width = False
+            last.width = free
+            table.refresh()
+
     @property
     def table(self) -> CockpitTable:
         return self.query_one(CockpitTable)
@@ -153,12 +171,12 @@ class Pane(Vertical, Generic[T]):
         """Replace the table with a calm explanation: not configured is not an error."""
         self._configured = False
         self.add_class("-not-configured")
-        self.query_one(".placeholder", Static).update(message)
+        self.query_one(".placeholder", Static).update(Text(message))
         self.border_subtitle = "not configured"
 
     def show_waiting(self, message: str) -> None:
         """A line under the empty table until the first data arrives."""
-        self.query_one(".placeholder", Static).update(message)
+        self.query_one(".placeholder", Static).update(Text(message))
 
     def show(self, items: Sequence[T], now: datetime) -> None:
         """Apply a snapshot: update changed rows, add new ones, drop gone ones, keep order.
@@ -198,7 +216,7 @@ class Pane(Vertical, Generic[T]):
             placeholder.update("")
             self.remove_class("-empty")
         else:
-            placeholder.update(self.empty_message(filtered=bool(items)))
+            placeholder.update(Text(self.empty_message(filtered=bool(items))))
             self.add_class("-empty")
 
     def refresh_ages(self, now: datetime) -> None:
@@ -267,7 +285,7 @@ class Pane(Vertical, Generic[T]):
         first = self.COLUMNS[0][0]
         ranks = {_plain(self._rendered[key][first]): rank for rank, key in enumerate(order)}
         table.sort(first, key=lambda cell: ranks.get(_plain(cell), len(ranks)))
-        if selected_key is not None and selected_key in ranks:
+        if selected_key is not None and selected_key in self._items:
             table.move_cursor(row=table.get_row_index(selected_key), animate=False)
 
 
