@@ -94,6 +94,9 @@ class DependabotPane(Pane[DependabotPR]):
         self._package_counts = Counter((p.package, p.to_version) for p in items)
         super().show(self.order(items), now)
 
+    def time_cells(self, item: DependabotPR, now: datetime) -> dict[str, Any]:
+        return {"age": Text(fmt.since(item.created_at, now))}
+
     def summarize(self, items: Sequence[DependabotPR]) -> str:
         security = sum(1 for p in items if p.security)
         failing = sum(1 for p in items if p.ci == "failure")

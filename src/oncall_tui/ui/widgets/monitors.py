@@ -58,6 +58,9 @@ class MonitorsPane(Pane[Monitor]):
             Text(item.name, style=muted_style if item.muted else ""),
         )
 
+    def time_cells(self, item: Monitor, now: datetime) -> dict[str, Any]:
+        return {"since": Text(fmt.since(item.since, now))}
+
     def summarize(self, items: Sequence[Monitor]) -> str:
         counts = {
             s: sum(1 for m in items if m.overall_state == s) for s in ("Alert", "Warn", "No Data")

@@ -60,6 +60,9 @@ class PagesPane(Pane[Page]):
             title,
         )
 
+    def time_cells(self, item: Page, now: datetime) -> dict[str, Any]:
+        return {"age": Text(fmt.since(item.created_at, now))}
+
     def summarize(self, items: Sequence[Page]) -> str:
         triggered = sum(1 for p in items if p.status == "triggered")
         acked = sum(1 for p in items if p.status == "acknowledged")

@@ -1,0 +1,307 @@
+"""Command line: the cockpit, `--demo`, `status`, `config path` and `simulate`.
+
+Exit codes: 0 fine, 1 a source failed (status), 2 bad configuration or usage. Every error is
+one line on stderr; no traceback reaches the user for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from oncall_tui import __version__, logs
+from oncall_tui.config import ConfigError, Settings, config_path_report, load_settings, locations
+from oncall_tui.domain.clock import SystemClock
+from oncall_tui.domain.models import Snapshot
+from oncall_tui.sources.base import Source, SourceError
+from oncall_tui.sources.factory import PANE_NAMES, build_sources
+
+EXIT_OK = 0
+EXIT_SOURCE_FAILED = 1
+EXIT_BAD_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oncall-tui",
+        description="A terminal cockpit for the on-call engineer.",
+    )
+    parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="config file to read")
+    parser.add_argument(
+        "--demo", action="store_true", help="run against the built-in simulator (no accounts)"
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="never write to a provider (same as [ui] read_only)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    status = sub.add_parser("status", help="poll every configured source once and summarize")
+    status.add_argument("--demo", action="store_true", dest="status_demo")
+    fmt = status.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="machine-readable summary")
+    fmt.add_argument(
+        "--format", choices=["text", "tmux"], default="text", help="tmux: one short line"
+    )
+
+    config = sub.add_parser("config", help="configuration helpers")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("path", help="print where config, data, themes and cache live")
+
+    simulate = sub.add_parser("simulate", help="run the provider simulator standalone")
+    simulate.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any)")
+    simulate.add_argument(
+        "--scenario", default="default", help="default, quiet, storm or scale[:N]"
+    )
+    simulate.add_argument("--seed", type=int, default=7)
+    simulate.add_argument(
+        "--write-config", type=Path, metavar="FILE", help="write a config that points at it"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "config":
+            print(config_path_report(locations()))
+            return EXIT_OK
+        if args.command == "simulate":
+            return _simulate(args)
+        settings = load_settings(args.config)
+        logs.configure(locations().cache_dir, secret_values(settings))
+        if args.read_only:
+            settings = _read_only(settings)
+        if args.command == "status":
+            return _status(settings, demo=args.demo or args.status_demo, args=args)
+        return _cockpit(settings, demo=args.demo)
+    except ConfigError as exc:
+        print(f"oncall-tui: {exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret the settings hold, for the log redaction filter."""
+    secrets = (
+        settings.pagerduty.token,
+        settings.datadog.api_key,
+        settings.datadog.app_key,
+        settings.github.token,
+    )
+    return [s.reveal() for s in secrets if s is not None]
+
+
+def _read_only(settings: Settings) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, ui=replace(settings.ui, read_only=True))
+
+
+def _check_keymap(settings: Settings) -> None:
+    from oncall_tui.ui.commands import binding_ids
+
+    known = binding_ids()
+    for binding_id in settings.ui.keys:
+        if binding_id not in known:
+            import difflib
+
+            close = difflib.get_close_matches(binding_id, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            where = settings.source or Path("config.toml")
+            raise ConfigError(
+                f"{where}: [ui.keys] {binding_id}: no such binding{hint}; "
+                "`?` in the cockpit lists every binding id"
+            )
+
+
+def _cockpit(settings: Settings, *, demo: bool) -> int:
+    from oncall_tui.ui.app import OncallApp
+
+    _check_keymap(settings)
+    clock = SystemClock()
+    simulator = None
+    if demo:
+        from oncall_tui.demo import start_demo
+
+        simulator, settings = start_demo(settings, clock)
+    locs = locations()
+    sources = build_sources(settings, clock)
+    try:
+        app = OncallApp(
+            settings,
+            sources,
+            clock,
+            state_file=locs.state_file,
+            user_themes_dir=locs.themes_dir,
+        )
+        app.run()
+    finally:
+        for source in sources.values():
+            source.close()
+        if simulator is not None:
+            simulator.stop()
+    return EXIT_OK
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+def _status(settings: Settings, *, demo: bool, args: argparse.Namespace) -> int:
+    clock = SystemClock()
+    simulator = None
+    if demo:
+        from oncall_tui.demo import start_demo
+
+        simulator, settings = start_demo(settings, clock)
+    sources = build_sources(settings, clock)
+    try:
+        results = asyncio.run(_poll_once(sources))
+    finally:
+        for source in sources.values():
+            source.close()
+        if simulator is not None:
+            simulator.stop()
+    if args.json:
+        print(json.dumps(status_document(results), indent=2))
+    elif args.format == "tmux":
+        print(tmux_line(results))
+    else:
+        print(status_text(results))
+    failed = any(not isinstance(r, Snapshot) for r in results.values() if r is not None)
+    return EXIT_SOURCE_FAILED if failed else EXIT_OK
+
+
+StatusResults = Mapping[str, "Snapshot | str | None"]
+
+
+async def _poll_once(sources: Mapping[str, Source]) -> dict[str, Snapshot | str | None]:
+    """Each configured source polled once, concurrently; a failure is its one-line message."""
+
+    async def one(source: Source) -> Snapshot | str:
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(source.fetch), timeout=60)
+        except SourceError as exc:
+            return exc.message
+        except TimeoutError:
+            return "no answer within 60 s"
+
+    names = [n for n in PANE_NAMES if n in sources]
+    answers = await asyncio.gather(*(one(sources[n]) for n in names))
+    results: dict[str, Snapshot | str | None] = dict.fromkeys(PANE_NAMES)
+    results.update(zip(names, answers, strict=True))
+    return results
+
+
+def status_document(results: StatusResults) -> dict[str, Any]:
+    """The `status --json` document."""
+    sources: dict[str, Any] = {}
+    for name in PANE_NAMES:
+        result = results.get(name)
+        entry: dict[str, Any] = {
+            "configured": result is not None,
+            "ok": isinstance(result, Snapshot),
+            "error": result if isinstance(result, str) else None,
+            "items": [],
+        }
+        if isinstance(result, Snapshot):
+            entry["items"] = [_item_json(item) for item in result.items]
+            entry["taken_at"] = result.taken_at.isoformat()
+            if result.on_call:
+                entry["on_call"] = [
+                    {
+                        "user": o.user_name,
+                        "escalation_policy": o.escalation_policy,
+                        "level": o.level,
+                        "end": o.end.isoformat() if o.end else None,
+                    }
+                    for o in result.on_call
+                ]
+        sources[name] = entry
+    return {"sources": sources}
+
+
+def _item_json(item: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": item.key,
+        "state": item.state,
+        "title": item.title,
+        "url": item.url,
+    }
+    for field in ("number", "urgency", "service_name", "priority"):
+        if hasattr(item, field):
+            doc[field] = getattr(item, field)
+    for field in ("created_at", "last_status_change_at"):
+        if hasattr(item, field):
+            doc[field] = getattr(item, field).isoformat()
+    if hasattr(item, "assignees"):
+        doc["assignees"] = list(item.assignees)
+    return doc
+
+
+def status_text(results: StatusResults) -> str:
+    """A few human lines, one per pane."""
+    lines = []
+    for name in PANE_NAMES:
+        result = results.get(name)
+        if result is None:
+            lines.append(f"{name:<11} not configured")
+        elif isinstance(result, str):
+            lines.append(f"{name:<11} FAILED: {result}")
+        else:
+            lines.append(f"{name:<11} {_summary(name, result)}")
+    return "\n".join(lines)
+
+
+def tmux_line(results: StatusResults) -> str:
+    """One short line for a tmux status bar: only what needs eyes."""
+    parts = []
+    for name in PANE_NAMES:
+        result = results.get(name)
+        if result is None:
+            continue
+        short = {"pages": "PD", "monitors": "DD", "deploys": "GH", "dependabot": "DB"}[name]
+        if isinstance(result, str):
+            parts.append(f"{short} err")
+        else:
+            parts.append(f"{short} {_summary(name, result, short=True)}")
+    return " | ".join(parts) if parts else "oncall-tui: nothing configured"
+
+
+def _summary(name: str, snapshot: Snapshot, *, short: bool = False) -> str:
+    states: dict[str, int] = {}
+    for item in snapshot.items:
+        states[item.state] = states.get(item.state, 0) + 1
+    if name == "pages":
+        triggered = states.get("triggered", 0)
+        acked = states.get("acknowledged", 0)
+        if short:
+            return f"{triggered}T {acked}A"
+        return f"{triggered} triggered, {acked} acknowledged"
+    return ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "all clear"
+
+
+# -- simulate ----------------------------------------------------------------------------
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from oncall_tui.simulator import run_standalone
+    from oncall_tui.simulator.scenarios import resolve_scenario
+
+    try:
+        resolve_scenario(args.scenario)
+    except ValueError as exc:
+        print(f"oncall-tui: --scenario: {exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if not 0 <= args.port <= 65535:
+        print("oncall-tui: --port must be between 0 and 65535", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    return run_standalone(args.port, args.scenario, args.write_config, args.seed)

@@ -1,0 +1,59 @@
+"""Logging: to a file in the cache directory, never to the terminal, secrets redacted.
+
+The SDKs log warnings and errors (the pagerduty client logs every 5xx). With no handler
+configured, Python prints those on stderr, which would tear through the cockpit's screen, so
+the entry point routes everything to a rotating file instead and masks every secret value
+the settings hold (and its last four characters, which SDK messages like to quote).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from collections.abc import Iterable
+from pathlib import Path
+
+LOG_NAME = "oncall-tui.log"
+
+
+class RedactSecrets(logging.Filter):
+    """Replace every known secret (and its 4-character tail) in a record with `****`."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        values = {s for s in secrets if s}
+        tails = {s[-4:] for s in values if len(s) >= 12}
+        # Longest first, so a secret is masked whole before its tail is looked at.
+        self._needles = sorted(values | tails, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._needles:
+            message = record.getMessage()
+            for needle in self._needles:
+                message = message.replace(needle, "****")
+            record.msg, record.args = message, None
+            if record.exc_text:
+                for needle in self._needles:
+                    record.exc_text = record.exc_text.replace(needle, "****")
+        return True
+
+
+def configure(log_dir: Path, secrets: Iterable[str], *, level: int = logging.INFO) -> Path:
+    """Send all logging to `log_dir/oncall-tui.log` (rotated), redacting `secrets`."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_NAME
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # One INFO line per HTTP request would grow the log with polls, not with events.
+    for chatty in ("httpx", "httpx2", "httpcore", "urllib3"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    return path

@@ -1,0 +1,86 @@
+"""SVG snapshots of the cockpit on the simulator: fixed size, frozen clock, seeded world.
+
+Update them only after looking at the report (`pytest --snapshot-update`, then open
+snapshot_report.html or render the SVGs to PNG).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from oncall_tui.domain.clock import FakeClock
+from oncall_tui.simulator import Simulator
+from tests.ui.test_cockpit import SIZE, make_app, until
+
+
+def loaded(pilot: Pilot[Any]) -> Any:
+    async def wait() -> None:
+        await until(pilot, lambda: pilot.app.pane("pages").items)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return wait()
+
+
+def test_cockpit_on_the_demo_world(
+    snap_compare: Any, simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    app = make_app(simulator, sim_clock, tmp_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+
+def test_page_detail(
+    snap_compare: Any, simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    app = make_app(simulator, sim_clock, tmp_path)
+
+    async def open_detail(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("down", "enter")
+        await until(
+            pilot, lambda: "loading" not in str(pilot.app.screen.query_one("#detail-log").content)
+        )
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_detail)
+
+
+def test_help(
+    snap_compare: Any, simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    app = make_app(simulator, sim_clock, tmp_path)
+
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
+
+
+def test_error_keeps_rows_and_says_why(
+    snap_compare: Any, simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    app = make_app(simulator, sim_clock, tmp_path)
+
+    async def fail(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        simulator.set_fault("pagerduty", "500")
+        await pilot.press("r")
+        pane = pilot.app.pane("pages")
+        await until(pilot, lambda: "⚠" in str(pane.border_subtitle))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=fail)
+
+
+def test_light_theme(
+    snap_compare: Any, simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    from oncall_tui.config import UiSettings
+
+    app = make_app(simulator, sim_clock, tmp_path, UiSettings(theme="oncall-light"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
