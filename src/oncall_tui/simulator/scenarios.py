@@ -46,6 +46,52 @@ class PagerDutyScenario:
 
 
 @dataclass(frozen=True, slots=True)
+class DatadogScenario:
+    """Knobs for the Datadog part of the world. Durations are in seconds."""
+
+    team_monitors: int = 25
+    """Monitors tagged `team:benefits` (the cockpit's query)."""
+    other_monitors: int = 6
+    """Other teams' monitors, which the query must leave out."""
+    alerting_share: float = 0.3
+    """Share of the team's monitors in Alert, Warn or No Data when the world starts."""
+    multi_share: float = 0.35
+    """Share of monitors that are multi-alert (one group per host or queue)."""
+    ok_duration: tuple[float, float] = (30 * MINUTE, 4 * HOUR)
+    """How long a group stays OK before it flaps again (uniform range)."""
+    bad_duration: tuple[float, float] = (5 * MINUTE, 75 * MINUTE)
+    """How long a group stays in Alert, Warn or No Data (uniform range)."""
+    muted: int = 2
+    """Downtimes already muting team monitors when the world starts (0, 1 or 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubScenario:
+    """Knobs for the GitHub part of the world (deploys, Dependabot). Durations in seconds."""
+
+    repositories: int = 6
+    """Repositories: the six demo ones first, then generated `benefits/svc-*` ones."""
+    pipeline_gap: float = 40 * MINUTE
+    """Mean time between two deploy pipelines (dev up to prod) of one repository."""
+    promote_gap: tuple[int, int] = (3 * 60, 20 * 60)
+    """Wait between a successful deploy and its promotion to the next environment."""
+    deploy_failure: float = 0.15
+    """Share of deploys that fail (a failure stops the pipeline)."""
+    history: float = 3 * HOUR
+    """How long the pipelines have been running when the world starts."""
+    open_prs: int = 14
+    """Open Dependabot pull requests when the world starts."""
+    max_pr_age: float = 6 * DAY
+    pr_gap: float = 12 * MINUTE
+    """Mean time between two new Dependabot pull requests, across all repositories."""
+    security_share: float = 0.25
+    conflict_share: float = 0.1
+    check_failure_share: float = 0.2
+    approve_share: float = 0.3
+    merge_by_others: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A named world shape; `sized` scenarios take their open-page count from `size`."""
 
@@ -53,6 +99,8 @@ class Scenario:
     description: str
     pagerduty: PagerDutyScenario
     sized: bool = False
+    datadog: DatadogScenario = DatadogScenario()
+    github: GitHubScenario = GitHubScenario()
 
     def with_size(self, size: int) -> Scenario:
         """The same scenario with `size` open pages at the start (benchmarks)."""
@@ -92,6 +140,7 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
                 initial_lifetime=(2 * HOUR, 4 * HOUR),
                 other_ack_chance=0.2,
             ),
+            datadog=DatadogScenario(alerting_share=0.1, muted=1, ok_duration=(2 * HOUR, 8 * HOUR)),
         ),
         "storm": Scenario(
             name="storm",
@@ -106,6 +155,11 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
                 lifetime=(3 * MINUTE, 90 * MINUTE),
                 initial_lifetime=(10 * MINUTE, 2 * HOUR),
                 other_ack_chance=0.4,
+            ),
+            datadog=DatadogScenario(
+                alerting_share=0.7,
+                ok_duration=(10 * MINUTE, 90 * MINUTE),
+                bad_duration=(10 * MINUTE, 2 * HOUR),
             ),
         ),
         "scale": Scenario(
@@ -125,6 +179,24 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
                 auto_resolve=False,
             ),
             sized=True,
+            # 2,000 of 2,500 team monitors alerting, and they stay so for days.
+            datadog=DatadogScenario(
+                team_monitors=2500,
+                other_monitors=100,
+                alerting_share=0.8,
+                multi_share=0.2,
+                ok_duration=(1 * DAY, 7 * DAY),
+                bad_duration=(1 * DAY, 7 * DAY),
+            ),
+            # 200 repositories x 5 environments, 500 open Dependabot PRs.
+            github=GitHubScenario(
+                repositories=200,
+                pipeline_gap=2 * HOUR,
+                history=1 * HOUR,
+                open_prs=500,
+                pr_gap=3 * MINUTE,
+                merge_by_others=False,
+            ),
         ),
     }
 )

@@ -40,7 +40,11 @@ from oncall_tui.simulator.world import World
 
 FaultMode = Literal["429", "500", "slow", "401", "malformed"]
 FAULT_MODES: tuple[str, ...] = get_args(FaultMode)
-DEFAULT_TOKENS: Mapping[str, str] = {"pagerduty": "sim-pd-token"}
+DEFAULT_TOKENS: Mapping[str, str] = {
+    "pagerduty": "sim-pd-token",
+    "datadog": "sim-dd-api-key",
+    "github": "sim-gh-token",
+}
 DEFAULT_SLOW_DELAY = 5.0
 DEFAULT_RETRY_AFTER = 2
 CA_FILENAME = "oncall-sim-ca.pem"
@@ -210,9 +214,11 @@ class ProviderApp(Protocol):
 def default_apps() -> list[ProviderApp]:
     """The providers a Simulator serves unless told otherwise: add Datadog and GitHub here."""
     # Imported here because the provider modules import this module's HTTP types.
+    from oncall_tui.simulator.datadog import DatadogApp
+    from oncall_tui.simulator.github import GitHubApp
     from oncall_tui.simulator.pagerduty import PagerDutyApp
 
-    return [PagerDutyApp()]
+    return [PagerDutyApp(), DatadogApp(), GitHubApp()]
 
 
 @dataclass(slots=True)

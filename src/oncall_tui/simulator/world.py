@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from oncall_tui.domain.clock import Clock
+from oncall_tui.simulator.datadog_world import DatadogWorld
+from oncall_tui.simulator.github_world import GitHubWorld
 from oncall_tui.simulator.pagerduty_world import PagerDutyWorld, iso
 from oncall_tui.simulator.scenarios import Scenario, resolve_scenario
 
@@ -52,6 +54,10 @@ class World:
         self.started_at = start
         self.pagerduty = PagerDutyWorld(seed, self.scenario, start)
         self.providers: dict[str, ProviderWorld] = {"pagerduty": self.pagerduty}
+        self.datadog = DatadogWorld(seed, self.scenario, start)
+        self.providers["datadog"] = self.datadog
+        self.github = GitHubWorld(seed, self.scenario, start)
+        self.providers["github"] = self.github
         self.now = start
 
     def tick(self) -> datetime:
