@@ -73,6 +73,19 @@ def backoff(failures: int, *, base: float, cap: float, rng: random.Random) -> fl
     return max(base, rng.uniform(step / 2, step))
 
 
+async def wait_or_wake(clock: Clock, delay: float, wake: asyncio.Event) -> None:
+    """Sleep `delay` seconds on `clock`, or less if `wake` is set meanwhile."""
+    sleeper = asyncio.ensure_future(clock.sleep(delay))
+    waker = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, waker):
+            task.cancel()
+        # Let the cancelled helpers unwind so none outlives this wait.
+        await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+
 SnapshotHandler = Callable[[Snapshot, tuple[Event, ...], Freshness], None]
 FreshnessHandler = Callable[[Freshness], None]
 
@@ -182,16 +195,7 @@ class Poller:
         return delay
 
     async def _wait(self, delay: float) -> None:
-        """Sleep `delay` on the clock, or less if `refresh_now` is called."""
-        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-            # Let the cancelled helpers unwind so none outlives this wait.
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        await wait_or_wake(self._clock, delay, self._wake)
 
     def _set(self, **changes: object) -> None:
         self.freshness = replace(self.freshness, **changes)  # type: ignore[arg-type]
