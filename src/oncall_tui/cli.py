@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,23 +135,41 @@ def _cockpit(settings: Settings, *, demo: bool) -> int:
         from oncall_tui.demo import start_demo
 
         simulator, settings = start_demo(settings, clock)
+    from oncall_tui.store.journal import JOURNAL_FILE, Journal, JournalError
+
     locs = locations()
+    try:
+        # The demo keeps its own journal: its pending writes belong to its simulator.
+        journal_name = f"demo-{JOURNAL_FILE}" if demo else JOURNAL_FILE
+        journal = Journal.open(locs.data_dir / journal_name)
+    except JournalError as exc:
+        raise ConfigError(str(exc)) from None
     sources = build_sources(settings, clock)
     try:
         app = OncallApp(
             settings,
             sources,
             clock,
+            journal=journal,
             state_file=locs.state_file,
             user_themes_dir=locs.themes_dir,
+            banner=_demo_banner(simulator) if simulator is not None else None,
         )
         app.run()
     finally:
+        journal.close()
         for source in sources.values():
             source.close()
         if simulator is not None:
             simulator.stop()
     return EXIT_OK
+
+
+def _demo_banner(simulator: Any) -> str:
+    return (
+        f"Built-in simulator on {simulator.url}: see {simulator.url}/_sim/state "
+        f"(CA: {simulator.ca_pem_path})"
+    )
 
 
 # -- status ------------------------------------------------------------------------------
@@ -230,21 +250,25 @@ def status_document(results: StatusResults) -> dict[str, Any]:
 
 
 def _item_json(item: Any) -> dict[str, Any]:
+    """Every field of the item, plus the common `id`, `state`, `title` and `url`."""
     doc: dict[str, Any] = {
         "id": item.key,
         "state": item.state,
         "title": item.title,
         "url": item.url,
     }
-    for field in ("number", "urgency", "service_name", "priority"):
-        if hasattr(item, field):
-            doc[field] = getattr(item, field)
-    for field in ("created_at", "last_status_change_at"):
-        if hasattr(item, field):
-            doc[field] = getattr(item, field).isoformat()
-    if hasattr(item, "assignees"):
-        doc["assignees"] = list(item.assignees)
+    for field in dataclasses.fields(item):
+        if field.name not in doc:
+            doc[field.name] = _json_value(getattr(item, field.name))
     return doc
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_json_value(v) for v in value]
+    return value
 
 
 def status_text(results: StatusResults) -> str:
@@ -277,16 +301,27 @@ def tmux_line(results: StatusResults) -> str:
 
 
 def _summary(name: str, snapshot: Snapshot, *, short: bool = False) -> str:
+    """What needs eyes in one pane; `short` for a status bar (successes are not news)."""
     states: dict[str, int] = {}
     for item in snapshot.items:
         states[item.state] = states.get(item.state, 0) + 1
     if name == "pages":
-        triggered = states.get("triggered", 0)
-        acked = states.get("acknowledged", 0)
-        if short:
-            return f"{triggered}T {acked}A"
-        return f"{triggered} triggered, {acked} acknowledged"
-    return ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "all clear"
+        counts = [("T", "triggered"), ("A", "acknowledged")]
+    elif name == "monitors":
+        counts = [("A", "Alert"), ("W", "Warn"), ("ND", "No Data")]
+    elif name == "deploys":
+        states["failed"] = states.get("failure", 0) + states.get("error", 0)
+        states["running"] = sum(states.get(s, 0) for s in ("in_progress", "queued", "pending"))
+        counts = [("✗", "failed"), ("▶", "running")]
+    else:
+        states["failing CI"] = states.get("failure", 0)
+        states["open"] = len(snapshot.items)
+        counts = [(" open", "open"), ("✗", "failing CI")]
+    if short:
+        parts = [f"{states[s]}{mark}" for mark, s in counts if states.get(s)]
+        return " ".join(parts) or "ok"
+    parts = [f"{states.get(s, 0)} {s}" for _, s in counts]
+    return ", ".join(parts)
 
 
 # -- simulate ----------------------------------------------------------------------------

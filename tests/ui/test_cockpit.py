@@ -10,6 +10,7 @@ import io
 import json
 import ssl
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from oncall_tui.config import Settings, UiSettings
+from oncall_tui.config import DatadogSettings, GitHubSettings, Settings, UiSettings
 from oncall_tui.demo import demo_settings
 from oncall_tui.domain.clock import FakeClock
 from oncall_tui.simulator import Simulator
@@ -202,7 +203,10 @@ async def test_help_lists_binding_ids_and_keymap_rebinds(
 async def test_unconfigured_panes_explain_themselves(
     simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
 ) -> None:
-    app = make_app(simulator, sim_clock, tmp_path)
+    only_pages = replace(
+        demo_settings(Settings(), simulator), datadog=DatadogSettings(), github=GitHubSettings()
+    )
+    app = OncallApp(only_pages, build_sources(only_pages, sim_clock), sim_clock)
     async with app.run_test(size=SIZE) as pilot:
         for name in ("monitors", "deploys", "dependabot"):
             pane = app.pane(name)

@@ -16,11 +16,25 @@ from oncall_tui.simulator import Simulator
 from tests.ui.test_cockpit import SIZE, make_app, until
 
 
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let every widget finish repainting (a modal repaints the screen under it)."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.wait_for_scheduled_animations()
+    for _ in range(3):
+        await pilot.pause(0.05)
+
+
 def loaded(pilot: Pilot[Any]) -> Any:
     async def wait() -> None:
-        await until(pilot, lambda: pilot.app.pane("pages").items)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        # Every configured pane has its first data, so the shot never catches a poll midway.
+        await until(
+            pilot,
+            lambda: all(
+                poller.freshness.last_success is not None and not poller.freshness.polling
+                for poller in pilot.app.pollers.values()
+            ),
+        )
+        await settle(pilot)
 
     return wait()
 
@@ -43,7 +57,7 @@ def test_page_detail(
         await until(
             pilot, lambda: "loading" not in str(pilot.app.screen.query_one("#detail-log").content)
         )
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_detail)
 
@@ -56,7 +70,7 @@ def test_help(
     async def open_help(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
 
@@ -72,7 +86,7 @@ def test_error_keeps_rows_and_says_why(
         await pilot.press("r")
         pane = pilot.app.pane("pages")
         await until(pilot, lambda: "⚠" in str(pane.border_subtitle))
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=fail)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +110,9 @@ class PagerDutySource:
 
     def fetch(self) -> Snapshot:
         me = self.me()
-        params: dict[str, Any] = {"statuses[]": OPEN_STATUSES}
+        # Without date_range=all PagerDuty lists only the last month's incidents, and a
+        # long-acknowledged page would silently vanish.
+        params: dict[str, Any] = {"statuses[]": OPEN_STATUSES, "date_range": "all"}
         if self._settings.service_ids:
             params["service_ids[]"] = list(self._settings.service_ids)
         if self._settings.team_ids:
@@ -224,8 +226,11 @@ class PagerDutySource:
             offset += len(items)
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self._request("GET", path, params=dict(params or {}))
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            response = self._client.get(path, params=dict(params or {}))
+            response = self._client.request(method, path, **kwargs)
         except SourceError:
             raise
         except pagerduty.HttpError as exc:
@@ -238,6 +243,8 @@ class PagerDutySource:
             raise Unavailable(f"PagerDuty unreachable ({type(exc).__name__})") from None
         if not response.is_success:
             raise _http_error(path, response)
+        if not response.content.strip():
+            return {}
         try:
             body = response.json()
         except (json.JSONDecodeError, ValueError):
@@ -245,6 +252,147 @@ class PagerDutySource:
         if not isinstance(body, dict):
             raise BadResponse(f"PagerDuty {path}: expected a JSON object")
         return body
+
+    # -- writing (called by the outbox, in a worker thread) ------------------------------
+
+    def apply(
+        self, action: str, targets: Sequence[str], payload: Mapping[str, Any], *, attempt: int
+    ) -> None:
+        """Apply one outbox write. Raises `SourceError`; 4xx ones are final refusals."""
+        if action in ("acknowledge", "resolve"):
+            if action == "resolve" and payload.get("note"):
+                for page_id in targets:
+                    self._post_note(page_id, str(payload["note"]), attempt=attempt)
+            self._set_status(list(targets), STATUS_OF[action])
+        elif action == "note":
+            for page_id in targets:
+                self._post_note(page_id, str(payload["content"]), attempt=attempt)
+        elif action == "snooze":
+            for page_id in targets:
+                self._write(
+                    "POST", f"/incidents/{page_id}/snooze", {"duration": int(payload["seconds"])}
+                )
+        elif action == "reassign":
+            for page_id in targets:
+                self._write("PUT", f"/incidents/{page_id}", {"incident": _reassignment(payload)})
+        elif action == "escalate":
+            for page_id in targets:
+                change = {"type": "incident_reference", "escalation_level": int(payload["level"])}
+                self._write("PUT", f"/incidents/{page_id}", {"incident": change})
+        else:
+            raise SourceError(f"PagerDuty cannot {action}")
+
+    def _set_status(self, page_ids: list[str], status: str) -> None:
+        """Bulk status change, 250 incidents per call (PagerDuty's limit)."""
+        for start in range(0, len(page_ids), BULK_LIMIT):
+            chunk = page_ids[start : start + BULK_LIMIT]
+            body = {
+                "incidents": [
+                    {"id": page_id, "type": "incident_reference", "status": status}
+                    for page_id in chunk
+                ]
+            }
+            try:
+                self._write("PUT", "/incidents", body)
+            except (RateLimited, Unavailable, AuthFailed):
+                raise
+            except SourceError:
+                # Refused: fine if every page already is where we wanted it (someone else
+                # resolved it, or our own earlier attempt landed); otherwise say why.
+                if not all(self._status_reached(page_id, status) for page_id in chunk):
+                    raise
+
+    def _status_reached(self, page_id: str, status: str) -> bool:
+        current = _require(self._get(f"/incidents/{page_id}"), "incident").get("status")
+        return bool(current == status or current == "resolved")
+
+    def _post_note(self, page_id: str, content: str, *, attempt: int) -> None:
+        """Post a note once: on a retry, look for it first (the last answer may be lost)."""
+        if attempt > 0 and self._has_note(page_id, content):
+            return
+        self._write("POST", f"/incidents/{page_id}/notes", {"note": {"content": content}})
+
+    def _has_note(self, page_id: str, content: str) -> bool:
+        me = self.me()
+        notes = _require(self._get(f"/incidents/{page_id}/notes"), "notes")
+        for note in notes:
+            user = note.get("user") or {}
+            mine = not me.get("id") or user.get("id") == me.get("id")
+            if mine and note.get("content") == content:
+                return True
+        return False
+
+    def _write(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._request(method, path, json=dict(body), headers={"From": self.from_email()})
+
+    def from_email(self) -> str:
+        """Who writes act as: the configured address, else the token owner's."""
+        email = self._settings.from_email or self.me().get("email", "")
+        if not email:
+            raise SourceError(
+                "PagerDuty needs a From address for writes: set [pagerduty] from_email"
+            )
+        return email
+
+    # -- look-ups for the action dialogs ---------------------------------------------------
+
+    def users(self) -> list[tuple[str, str]]:
+        """(id, name) of every user, for the reassign picker."""
+        return [
+            (str(u.get("id", "")), str(u.get("name") or u.get("summary") or ""))
+            for u, _ in self._classic_pages("/users", "users", {})
+            if u is not None
+        ]
+
+    def escalation_policies(self) -> list[tuple[str, str]]:
+        """(id, name) of every escalation policy, for the reassign picker."""
+        return [
+            (str(p.get("id", "")), str(p.get("name") or p.get("summary") or ""))
+            for p, _ in self._classic_pages("/escalation_policies", "escalation_policies", {})
+            if p is not None
+        ]
+
+    def next_escalation_level(self, page_id: str) -> int:
+        """The level after the one the page's assignees hold now; refuses past the last."""
+        incident = _require(self._get(f"/incidents/{page_id}"), "incident")
+        policy_id = str((incident.get("escalation_policy") or {}).get("id", ""))
+        assignees = {
+            str((a.get("assignee") or {}).get("id", "")) for a in incident.get("assignments") or []
+        }
+        levels: dict[str, int] = {}
+        params = {"escalation_policy_ids[]": [policy_id], "earliest": "true"}
+        for entry, _ in self._classic_pages("/oncalls", "oncalls", params):
+            if entry is None:
+                continue
+            user_id = str((entry.get("user") or {}).get("id", ""))
+            level = int(entry.get("escalation_level") or 0)
+            levels[user_id] = min(level, levels.get(user_id, level))
+        deepest = max(levels.values(), default=1)
+        current = min((levels[u] for u in assignees if u in levels), default=1)
+        if current >= deepest:
+            raise SourceError(f"page is already at the last escalation level ({deepest})")
+        return current + 1
+
+
+STATUS_OF = {"acknowledge": "acknowledged", "resolve": "resolved"}
+
+BULK_LIMIT = 250
+"""PagerDuty's most incidents in one bulk update."""
+
+
+def _reassignment(payload: Mapping[str, Any]) -> dict[str, Any]:
+    change: dict[str, Any] = {"type": "incident_reference"}
+    if payload.get("escalation_policy_id"):
+        change["escalation_policy"] = {
+            "id": str(payload["escalation_policy_id"]),
+            "type": "escalation_policy_reference",
+        }
+    else:
+        change["assignments"] = [
+            {"assignee": {"id": str(user_id), "type": "user_reference"}}
+            for user_id in payload.get("user_ids", [])
+        ]
+    return change
 
 
 def _http_error(path: str, response: httpx2.Response) -> SourceError:

@@ -8,6 +8,7 @@ arrive as messages and are applied to the panes by key.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -22,12 +23,17 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from oncall_tui import format as fmt
+from oncall_tui.alerts import PageAlert, desktop_sequence, page_alerts
 from oncall_tui.config import Settings
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.models import AnyItem, Event, Page, Snapshot
+from oncall_tui.engine.outbox import Outbox, Writer
 from oncall_tui.engine.poller import Freshness, Poller
 from oncall_tui.sources.base import PageSource, Source
+from oncall_tui.store.journal import Journal, OutboxEntry
 from oncall_tui.ui import commands
+from oncall_tui.ui.page_actions import PageActions, PageWriter
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.screens.page_detail import PageDetailScreen
 from oncall_tui.ui.themes import COCKPIT_VARIABLES, DEFAULT_THEME, load_themes, shipped_themes_dir
@@ -46,7 +52,6 @@ PANES: tuple[tuple[str, str, str], ...] = (
 )
 
 PANE_CLASSES: dict[str, type[Pane[Any]]] = {
-    "pages": PagesPane,
     "monitors": MonitorsPane,
     "deploys": DeploysPane,
     "dependabot": DependabotPane,
@@ -76,11 +81,29 @@ class FreshnessChanged(Message):
         )
 
 
+class OutboxChanged(Message):
+    """A write was queued, sent, retried, applied or refused."""
+
+    def __init__(self, entry: OutboxEntry) -> None:
+        super().__init__()
+        self.entry = entry
+
+
+class PageAlerted(Message):
+    """A page needs the engineer now (new, re-triggered or escalated)."""
+
+    def __init__(self, alert: PageAlert) -> None:
+        super().__init__()
+        self.alert = alert
+
+
 class OncallApp(App[None]):
     """The on-call cockpit."""
 
     CSS_PATH = "oncall.tcss"
     TITLE = "oncall-tui"
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #header"
+    ESCAPE_TO_MINIMIZE = False
     BINDINGS: ClassVar[list[BindingType]] = list(commands.bindings())
 
     def __init__(
@@ -89,15 +112,32 @@ class OncallApp(App[None]):
         sources: Mapping[str, Source],
         clock: Clock,
         *,
+        journal: Journal | None = None,
         state_file: Path | None = None,
         user_themes_dir: Path | None = None,
         poll: bool = True,
+        banner: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.sources = dict(sources)
         self.clock = clock
+        self.journal = journal or Journal.memory()
+        self.outbox = Outbox(
+            self.journal,
+            {name: s for name, s in self.sources.items() if isinstance(s, Writer)},
+            clock,
+            read_only=settings.ui.read_only,
+            on_change=self._outbox_changed,
+        )
+        self.page_actions: PageActions | None = None
+        self._previous_pages: Snapshot | None = None
+        # Kept by reference (filled in `compose`): `query_one` looks at the *current*
+        # screen, which is a dialog whenever one is open, while data keeps arriving.
+        self.panes: dict[str, Pane[Any]] = {}
+        self._writes: dict[int, OutboxEntry] = {}
         self._state_file = state_file
+        self._banner = banner
         self._poll = poll
         self.pollers: dict[str, Poller] = {}
         self.tz = _zone(settings.shift.timezone)
@@ -112,10 +152,14 @@ class OncallApp(App[None]):
     # -- composition ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield CockpitHeader(tz=self.tz, read_only=self.settings.ui.read_only)
+        self.header = CockpitHeader(tz=self.tz, read_only=self.settings.ui.read_only)
+        self.pages_pane = PagesPane(number=1, title="Pages", pane_id="pages")
+        self.panes = {"pages": self.pages_pane}
+        for number, (name, title, _) in enumerate(PANES[1:], start=2):
+            self.panes[name] = PANE_CLASSES[name](number=number, title=title, pane_id=name)
+        yield self.header
         with Grid(id="panes"):
-            for number, (name, title, _) in enumerate(PANES, start=1):
-                yield PANE_CLASSES[name](number=number, title=title, pane_id=name)
+            yield from self.panes.values()
         yield Footer()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -126,6 +170,8 @@ class OncallApp(App[None]):
             self.set_keymap(dict(self.settings.ui.keys))
         for problem in (*self.settings.warnings, *self._theme_problems):
             self.notify(problem, severity="warning", timeout=10)
+        if self._banner:
+            self.notify(self._banner, title="Demo", timeout=12)
         for name, _, hint in PANES:
             pane = self.pane(name)
             source = self.sources.get(name)
@@ -142,18 +188,24 @@ class OncallApp(App[None]):
                 on_snapshot=self._snapshot_arrived,
                 on_freshness=self._freshness_changed,
             )
+        pages = self.sources.get("pages")
+        if isinstance(pages, PageWriter):
+            pane = self.pages_pane
+            self.page_actions = PageActions(self, self.outbox, pages, after_submit=pane.clear_marks)
         self.pane("pages").focus_table()
         self.set_interval(1.0, self._tick)
+        self.outbox.start()
         if self._poll:
             for poller in self.pollers.values():
                 poller.start()
 
     async def on_unmount(self) -> None:
+        await self.outbox.stop()
         for poller in self.pollers.values():
             await poller.stop()
 
     def pane(self, name: str) -> Pane[Any]:
-        return self.query_one(f"#{name}", Pane)
+        return self.panes[name]
 
     # -- data ----------------------------------------------------------------------------
 
@@ -169,17 +221,90 @@ class OncallApp(App[None]):
     def apply_snapshot(self, message: SnapshotArrived) -> None:
         snapshot = message.snapshot
         now = self.clock.now()
-        self.pane(snapshot.source).show(snapshot.items, now)
+        pane = self.pane(snapshot.source)
+        if not pane.is_attached:
+            return  # arrived while the cockpit is closing
         if snapshot.source == "pages":
-            self.query_one(CockpitHeader).set_on_call(
-                snapshot.me, snapshot.on_call, self._shift_end(snapshot), now
-            )
+            # Writes the provider confirmed (or refused) before this poll are now part of
+            # the data itself: stop drawing them over the rows.
+            for entry_id, entry in list(self._writes.items()):
+                if entry.done_at is not None and entry.done_at <= snapshot.taken_at:
+                    del self._writes[entry_id]
+            self._show_pending()
+            for alert in page_alerts(self._previous_pages, snapshot):
+                self._alert(alert)
+            self._previous_pages = snapshot
+        pane.show(snapshot.items, now)
+        if snapshot.source == "pages":
+            self.header.set_on_call(snapshot.me, snapshot.on_call, self._shift_end(snapshot), now)
             if snapshot.truncated:
                 self.notify(
                     "More than 10,000 open pages: PagerDuty lists only the first 10,000; "
                     "narrow [pagerduty] service_ids or team_ids.",
                     severity="warning",
                 )
+
+    def _outbox_changed(self, entry: OutboxEntry) -> None:
+        self.post_message(OutboxChanged(entry))
+
+    @on(OutboxChanged)
+    def apply_write(self, message: OutboxChanged) -> None:
+        entry = message.entry
+        previous = self._writes.get(entry.id)
+        self._writes[entry.id] = entry
+        self._show_pending()
+        what = self._describe(entry)
+        if entry.state == "rejected":
+            self.notify(f"{what} refused: {entry.last_error}", severity="error", timeout=15)
+        elif entry.state == "done":
+            if previous is not None and previous.last_error:
+                self.notify(f"{what} applied after retrying", timeout=5)
+            poller = self.pollers.get(entry.source)
+            if poller is not None:
+                poller.refresh_now()
+        elif entry.last_error and (previous is None or previous.last_error != entry.last_error):
+            retry = fmt.until(entry.next_attempt_at, self.clock.now())
+            self.notify(
+                f"{what} not applied yet: {entry.last_error}; kept, retrying {retry}",
+                severity="warning",
+                timeout=10,
+            )
+
+    def _show_pending(self) -> None:
+        by_page: dict[str, OutboxEntry] = {}
+        for entry in sorted(self._writes.values(), key=lambda e: e.id):
+            if entry.source == "pages" and entry.state != "cancelled":
+                for key in entry.targets:
+                    by_page[key] = entry
+        self.pages_pane.set_pending({k: e for k, e in by_page.items() if e.state != "rejected"})
+
+    def _describe(self, entry: OutboxEntry) -> str:
+        items = self.pane(entry.source).items
+        names = [
+            f"#{items[k].number}" if k in items and hasattr(items[k], "number") else k
+            for k in entry.targets[:5]
+        ]
+        more = " …" if len(entry.targets) > 5 else ""
+        return f"{entry.action.capitalize()} {', '.join(names)}{more}"
+
+    def _alert(self, alert: PageAlert) -> None:
+        self.post_message(PageAlerted(alert))
+        ui = self.settings.ui
+        if not ui.notify:
+            return
+        self.notify(
+            alert.body,
+            title=alert.title,
+            severity="error" if alert.loud else "warning",
+            timeout=30 if alert.loud else 10,
+        )
+        if alert.loud and ui.bell:
+            self.bell()
+        sequence = desktop_sequence(
+            ui.desktop_notify, alert.title, alert.body, in_tmux="TMUX" in os.environ
+        )
+        if sequence and not self.is_headless and self._driver is not None:
+            self._driver.write(sequence)
 
     @on(FreshnessChanged)
     def apply_freshness(self, message: FreshnessChanged) -> None:
@@ -188,7 +313,7 @@ class OncallApp(App[None]):
 
     def _tick(self) -> None:
         now = self.clock.now()
-        self.query_one(CockpitHeader).tick(now)
+        self.header.tick(now)
         for name, poller in self.pollers.items():
             pane = self.pane(name)
             pane.set_freshness(poller.freshness, now)
@@ -223,6 +348,21 @@ class OncallApp(App[None]):
             self.notify("Focus a pane first (1-4).", timeout=3)
             return
         pane.start_filter()
+
+    def action_zoom(self) -> None:
+        """Let the focused pane fill the screen, or go back to the grid."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif (pane := self._focused_pane()) is not None:
+            screen.maximize(pane, container=False)
+
+    def on_descendant_focus(self) -> None:
+        # The column holding the focused pane gets the wider share of the screen.
+        pane = self._focused_pane()
+        if pane is not None and pane.id in ("monitors", "dependabot", "pages", "deploys"):
+            right = pane.id in ("monitors", "dependabot")
+            self.query_one("#panes").set_class(right, "-focus-right")
 
     def action_group(self) -> None:
         pane = self._focused_pane()
@@ -293,7 +433,10 @@ class OncallApp(App[None]):
 
     def _help_rows(self) -> list[tuple[str, str, str]]:
         keymap = dict(self.settings.ui.keys)
-        rows = [(keymap.get(c.id, c.key), c.description, c.id) for c in commands.COMMANDS]
+        rows = [
+            (commands.key_display(keymap.get(c.id, c.key)), c.description, c.id)
+            for c in (*commands.COMMANDS, *commands.PAGE_COMMANDS)
+        ]
         rows.extend(commands.PANE_KEYS)
         return rows
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,22 @@ COMMANDS: tuple[Command, ...] = (
     Command("copy-url", "y", "copy_selected", "Copy URL", "Copy the selected item's URL"),
     Command("filter", "slash", "filter", "Filter", "Filter the focused pane (esc clears)"),
     Command("group", "g", "group", "Group", "Group Dependabot PRs by package", footer=False),
+    Command("zoom", "z", "zoom", "Zoom", "Let the focused pane fill the screen (z again: back)"),
     Command("refresh", "r", "refresh", "Refresh", "Refresh every source now"),
     Command("help", "question_mark", "help", "Help", "Show every key"),
     Command("quit", "q", "quit", "Quit", "Quit the cockpit"),
 )
+
+PAGE_COMMANDS: tuple[Command, ...] = (
+    Command("acknowledge", "a", "acknowledge", "Ack", "Acknowledge the page (or the marked ones)"),
+    Command("resolve", "R", "resolve", "Resolve", "Resolve the page (or the marked ones)"),
+    Command("note", "n", "note", "Note", "Add a note to the page"),
+    Command("snooze", "s", "snooze", "Snooze", "Snooze the page for a while"),
+    Command("reassign", "A", "reassign", "Reassign", "Reassign to a user or escalation policy"),
+    Command("escalate", "E", "escalate", "Escalate", "Escalate to the next level"),
+    Command("mark", "space", "mark", "Mark", "Mark or unmark the page for a bulk action"),
+)
+"""Keys of the Pages pane and the page detail view."""
 
 PANE_KEYS: tuple[tuple[str, str, str], ...] = (
     ("tab / shift+tab", "Move between panes", "(Textual focus keys)"),
@@ -68,9 +80,26 @@ def bindings() -> list[Binding]:
     ]
 
 
+_KEY_NAMES = {"slash": "/", "question_mark": "?", "space": "space", "enter": "enter"}
+
+
+def key_display(keys: str) -> str:
+    """`slash,f5` -> `/ f5`: how keys read in help."""
+    return " ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+def page_bindings(*, footer: bool = True) -> list[BindingType]:
+    """Bindings for page actions, for the Pages pane and the page detail view."""
+    return [
+        Binding(c.key, c.action, c.label, show=footer and c.footer, id=c.id, tooltip=c.description)
+        for c in PAGE_COMMANDS
+    ]
+
+
 def binding_ids() -> frozenset[str]:
     """Every id `[ui.keys]` may name (app commands, table and screen bindings)."""
     return frozenset(
-        {c.id for c in COMMANDS}
+        {c.id for c in (*COMMANDS, *PAGE_COMMANDS)}
         | {"detail", "close-detail", "detail-open", "detail-copy", "close-help"}
+        | {"dialog-cancel", "note-send"}
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -28,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, padding=(0, 2), header_style="bold")
         table.add_column("Key", no_wrap=True)
         table.add_column("Does")
-        table.add_column("Rebind as ([ui.keys])", style="dim", no_wrap=True)
+        table.add_column(Text("Rebind as ([ui.keys])"), style="dim", no_wrap=True)
         for key, description, binding_id in self._rows:
             table.add_row(key, description, binding_id)
         with VerticalScroll(id="help-body") as body:

@@ -18,6 +18,8 @@ from oncall_tui import format as fmt
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.models import Page, PageDetail
 from oncall_tui.sources.base import PageSource, SourceError
+from oncall_tui.ui import commands
+from oncall_tui.ui.page_actions import PageActions
 
 
 class PageDetailScreen(ModalScreen[None]):
@@ -25,8 +27,9 @@ class PageDetailScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close", id="close-detail"),
-        Binding("o", "open", "Open in browser", id="detail-open"),
+        Binding("o", "open", "Open", id="detail-open"),
         Binding("y", "copy", "Copy URL", id="detail-copy"),
+        *(b for b in commands.page_bindings() if getattr(b, "id", "") != "mark"),
     ]
 
     def __init__(self, page: Page, source: PageSource, clock: Clock, tz: tzinfo | None) -> None:
@@ -109,6 +112,29 @@ class PageDetailScreen(ModalScreen[None]):
         for label, value in rows:
             grid.add_row(label, value)
         return grid
+
+    def _act(self, name: str) -> None:
+        actions = getattr(self.app, "page_actions", None)
+        if isinstance(actions, PageActions):
+            getattr(actions, name)([self.page])
+
+    def action_acknowledge(self) -> None:
+        self._act("acknowledge")
+
+    def action_resolve(self) -> None:
+        self._act("resolve")
+
+    def action_note(self) -> None:
+        self._act("note")
+
+    def action_snooze(self) -> None:
+        self._act("snooze")
+
+    def action_reassign(self) -> None:
+        self._act("reassign")
+
+    def action_escalate(self) -> None:
+        self._act("escalate")
 
     def action_open(self) -> None:
         self.app.open_url(self.page.html_url)

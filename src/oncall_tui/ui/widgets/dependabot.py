@@ -20,14 +20,14 @@ class DependabotPane(Pane[DependabotPR]):
     """One row per PR; `g` groups the same bump across repositories."""
 
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (
-        ("pr", "PR", 22),
+        ("package", "Package", 20),
         ("bump", "Bump", 5),
         ("ci", "CI", 7),
-        ("age", "Age", 5),
-        ("security", "Sec", 8),
+        ("security", "Sec", 6),
+        ("age", "Age", 6),
         ("merge", "Merge", 8),
-        ("versions", "From → To", 18),
-        ("package", "Package", None),
+        ("pr", "PR", 18),
+        ("versions", "From → To", None),
     )
 
     def __init__(self, *, number: int, title: str, pane_id: str) -> None:
@@ -63,7 +63,7 @@ class DependabotPane(Pane[DependabotPR]):
         )
         bump_style = {"major": f"bold {critical}", "minor": warning}.get(item.bump, "")
         if item.security:
-            security = Text(item.severity or "security", style=f"bold {critical}")
+            security = Text(item.severity or "yes", style=f"bold {critical}")
         else:
             security = Text("")
         if item.review == "approved":
@@ -80,14 +80,19 @@ class DependabotPane(Pane[DependabotPR]):
             if same > 1:
                 package = f"{package} (×{same})"
         return (
-            Text(item.key, style=muted),
+            Text(package),
             Text(item.bump, style=bump_style),
             Text(item.ci, style=ci_style),
-            Text(fmt.since(item.created_at, now)),
             security,
+            Text(fmt.since(item.created_at, now)),
             merge,
-            Text(f"{item.from_version} → {item.to_version}"),
-            Text(package),
+            Text(f"{item.repo.rsplit('/', 1)[-1]}#{item.number}", style=muted),
+            Text(
+                f"{item.from_version} → {item.to_version}"
+                if item.from_version or item.to_version
+                else "grouped update (see PR)",
+                style="" if item.from_version or item.to_version else muted,
+            ),
         )
 
     def show(self, items: Sequence[DependabotPR], now: datetime) -> None:

@@ -44,9 +44,6 @@ class DeploysPane(Pane[Deploy]):
     def on_mount(self) -> None:
         self.table.cursor_type = "cell"
 
-    def fit_last_column(self) -> None:
-        """Environment columns keep their width; the grid does not stretch."""
-
     def key_of(self, item: Deploy) -> str:
         return item.key
 

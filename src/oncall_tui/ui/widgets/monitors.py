@@ -17,12 +17,11 @@ class MonitorsPane(Pane[Monitor]):
     """Alert, then Warn, then No Data; since when; groups; muted until when."""
 
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (
-        ("id", "ID", 10),
         ("state", "State", 7),
         ("since", "Since", 6),
         ("priority", "P", 2),
-        ("groups", "Groups", 7),
-        ("muted", "Muted", 12),
+        ("groups", "Groups", 6),
+        ("muted", "Muted", 11),
         ("name", "Monitor", None),
     )
 
@@ -49,7 +48,6 @@ class MonitorsPane(Pane[Monitor]):
         else:
             muted = ""
         return (
-            Text(str(item.id), style=muted_style),
             Text(item.overall_state, style=style),
             Text(fmt.since(item.since, now)),
             Text(f"P{item.priority}" if item.priority else "-"),

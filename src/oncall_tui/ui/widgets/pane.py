@@ -7,7 +7,7 @@ columns there are and how one item becomes cells (`columns`, `cells`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -37,8 +37,10 @@ class CockpitTable(DataTable[Any]):
 class Pane(Vertical, Generic[T]):
     """One source's pane. `show(items)` applies a snapshot; `set_freshness` the border line."""
 
+    ALLOW_MAXIMIZE = True
+
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = ()
-    """(key, label, width or None for auto). The first column's text must be unique per row."""
+    """(key, label, width or None for auto)."""
 
     def __init__(self, *, number: int, title: str, pane_id: str) -> None:
         super().__init__(id=pane_id, classes="pane")
@@ -62,31 +64,14 @@ class Pane(Vertical, Generic[T]):
         table = CockpitTable(cursor_type="row", zebra_stripes=False, id=f"{self.id}-table")
         for key, label, width in self.COLUMNS:
             table.add_column(label, key=key, width=width)
+        self._table = table
         yield table
         yield Static("", classes="placeholder")
         yield Input(placeholder="filter: words to match, esc clears", classes="filter")
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.fit_last_column)
-
-    def fit_last_column(self) -> None:
-        """Give the last (free-text) column the width left over, so nothing scrolls sideways."""
-        table = self.table
-        if not table.columns:
-            return
-        columns = table.ordered_columns
-        padding = 2 * table.cell_padding
-        used = sum(c.width + padding for c in columns[:-1])
-        free = table.scrollable_content_region.width - used - padding
-        last = columns[-1]
-        if free >= 10 and (last.auto_width or last.width != free):
-            last.auto_width = False
-            last.width = free
-            table.refresh()
-
     @property
     def table(self) -> CockpitTable:
-        return self.query_one(CockpitTable)
+        return self._table
 
     def focus_table(self) -> None:
         self.table.focus()
@@ -182,7 +167,7 @@ class Pane(Vertical, Generic[T]):
         """Apply a snapshot: update changed rows, add new ones, drop gone ones, keep order.
 
         Only items that differ from the previous snapshot are re-rendered, and only their
-        cells whose text changed are touched: a poll that changed 20 rows out of 2,000 costs
+        cells whose look changed are touched: a poll that changed 20 rows out of 2,000 costs
         20 row renders, not a refill.
         """
         table = self.table
@@ -190,25 +175,15 @@ class Pane(Vertical, Generic[T]):
         self._now = now
         visible = [item for item in items if self._filter is None or self._filter(item)]
         new_items = {self.key_of(item): item for item in visible}
-        column_keys = [key for key, _, _ in self.COLUMNS]
         with self.app.batch_update():
             for key in [k for k in self._items if k not in new_items]:
                 table.remove_row(key)
+                del self._rendered[key]
             for key, item in new_items.items():
                 old_item = self._items.get(key)
                 if old_item is not None and old_item == item:
                     continue  # unchanged: its time-dependent cells move in refresh_ages
-                row = self.cells(item, now)
-                if old_item is not None:
-                    old = self._rendered.get(key)
-                    for column, value in zip(column_keys, row, strict=True):
-                        if old is None or _plain(old.get(column)) != _plain(value):
-                            table.update_cell(key, column, value)
-                else:
-                    table.add_row(*row, key=key)
-                self._rendered[key] = dict(zip(column_keys, row, strict=True))
-            for key in [k for k in self._rendered if k not in new_items]:
-                del self._rendered[key]
+                self._put_row(key, self.cells(item, now))
             self._items = new_items
             order = list(new_items)
             if order != self._current_order():
@@ -223,6 +198,16 @@ class Pane(Vertical, Generic[T]):
             placeholder.update(Text(self.empty_message(filtered=bool(items))))
             self.add_class("-empty")
 
+    def refresh_rows(self, keys: Iterable[str]) -> None:
+        """Re-render these rows now (their look changed without a new snapshot)."""
+        if self._now is None:
+            return
+        with self.app.batch_update():
+            for key in keys:
+                item = self._items.get(key)
+                if item is not None:
+                    self._put_row(key, self.cells(item, self._now))
+
     def time_cells(self, item: T, now: datetime) -> dict[str, Any]:
         """Only the cells that change with the clock (ages), by column key.
 
@@ -235,11 +220,25 @@ class Pane(Vertical, Generic[T]):
         """Re-render the cells that depend on the time, without a new snapshot."""
         with self.app.batch_update():
             for key, item in self._items.items():
-                old = self._rendered.setdefault(key, {})
-                for column, value in self.time_cells(item, now).items():
-                    if _plain(old.get(column)) != _plain(value):
-                        self.table.update_cell(key, column, value)
-                        old[column] = value
+                self._put_cells(key, self.time_cells(item, now))
+
+    def _put_row(self, key: str, row: Sequence[Any]) -> None:
+        """Add the row, or update the cells of it that look different."""
+        column_keys = [column for column, _, _ in self.COLUMNS]
+        if key not in self._rendered:
+            self.table.add_row(*row, key=key)
+            self._rendered[key] = dict(zip(column_keys, row, strict=True))
+        else:
+            self._put_cells(key, dict(zip(column_keys, row, strict=True)))
+
+    def _put_cells(self, key: str, cells: Mapping[str, Any]) -> None:
+        """Update changed cells; `_rendered` holds exactly the objects the table holds."""
+        shown = self._rendered[key]
+        for column, value in cells.items():
+            old = shown.get(column)
+            if _plain(old) != _plain(value) or _style(old) != _style(value):
+                self.table.update_cell(key, column, value)
+                shown[column] = value
 
     def empty_message(self, *, filtered: bool) -> str:
         return "nothing matches the filter" if filtered else "all clear"
@@ -259,8 +258,13 @@ class Pane(Vertical, Generic[T]):
             parts.append(f"⚠ {freshness.last_error} · retry {retry}")
         elif freshness.polling:
             parts.append("polling…")
-        if freshness.budget.remaining is not None:
-            parts.append(f"budget {freshness.budget.remaining}")
+        budget = freshness.budget
+        if budget.remaining is not None and budget.limit:
+            # A share, not a count: it is what the engineer can act on ("am I about to be
+            # throttled?"), and it does not twitch with every request of a busy minute.
+            parts.append(f"rate limit {budget.remaining * 100 // budget.limit}% left")
+        elif budget.remaining is not None:
+            parts.append(f"rate limit {budget.remaining} left")
         self.set_class(freshness.is_stale(now), "-stale")
         self.set_class(freshness.last_error is not None, "-error")
         if freshness.is_stale(now) and age is not None:
@@ -290,13 +294,17 @@ class Pane(Vertical, Generic[T]):
         table = self.table
         selected = self.selected
         selected_key = self.key_of(selected) if selected is not None else None
-        # DataTable sorts on cell values, not row keys; the first column is unique per row
-        # (an id or a number), so the rank is looked up through its text.
+        # DataTable sorts on cell values, not row keys. `_rendered` holds the very cell
+        # objects the table holds, so a row's rank is found through its first cell's identity.
         first = self.COLUMNS[0][0]
-        ranks = {_plain(self._rendered[key][first]): rank for rank, key in enumerate(order)}
-        table.sort(first, key=lambda cell: ranks.get(_plain(cell), len(ranks)))
+        ranks = {id(self._rendered[key][first]): rank for rank, key in enumerate(order)}
+        table.sort(first, key=lambda cell: ranks.get(id(cell), len(ranks)))
         if selected_key is not None and selected_key in self._items:
             table.move_cursor(row=table.get_row_index(selected_key), animate=False)
+
+
+def _style(value: Any) -> str:
+    return str(value.style) if isinstance(value, Text) else ""
 
 
 def _plain(value: Any) -> str:
