@@ -50,9 +50,7 @@ def main() -> int:
     for failure in failures:
         print(f"import boundary: {failure}", file=sys.stderr)
     if not failures:
-        print(
-            f"import boundary: {len(headless_modules())} headless modules; no textual, no rich"
-        )
+        print(f"import boundary: {len(headless_modules())} headless modules; no textual, no rich")
     return 1 if failures else 0
 
 

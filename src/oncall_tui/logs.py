@@ -16,26 +16,27 @@ from pathlib import Path
 LOG_NAME = "oncall-tui.log"
 
 
-class RedactSecrets(logging.Filter):
-    """Replace every known secret (and its 4-character tail) in a record with `****`."""
+class RedactingFormatter(logging.Formatter):
+    """Formats a record, then masks every known secret (and its 4-character tail).
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
+    Masking the *formatted* text covers the message, its arguments, the traceback and
+    the stack, whichever of them quotes the secret.
+    """
+
+    def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
+        super().__init__(fmt)
         values = {s for s in secrets if s}
         tails = {s[-4:] for s in values if len(s) >= 12}
         # Longest first, so a secret is masked whole before its tail is looked at.
         self._needles = sorted(values | tails, key=len, reverse=True)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._needles:
-            message = record.getMessage()
-            for needle in self._needles:
-                message = message.replace(needle, "****")
-            record.msg, record.args = message, None
-            if record.exc_text:
-                for needle in self._needles:
-                    record.exc_text = record.exc_text.replace(needle, "****")
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+    def redact(self, text: str) -> str:
+        for needle in self._needles:
+            text = text.replace(needle, "****")
+        return text
 
 
 def configure(log_dir: Path, secrets: Iterable[str], *, level: int = logging.INFO) -> Path:
@@ -45,8 +46,9 @@ def configure(log_dir: Path, secrets: Iterable[str], *, level: int = logging.INF
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(secrets))
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    )
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

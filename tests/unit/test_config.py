@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import trustme
 
 from oncall_tui.config import (
     DATADOG_SITES,
@@ -338,9 +339,13 @@ def test_good_urls_are_normalized(tmp_path: Path) -> None:
 
 
 def test_ca_bundle_resolves_next_to_the_file_and_must_exist(tmp_path: Path) -> None:
-    (tmp_path / "corp-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "corp-ca.pem"))
     path = write(tmp_path, '[github]\nca_bundle = "corp-ca.pem"\n')
     assert load(path).github.ca_bundle == tmp_path / "corp-ca.pem"
+
+    (tmp_path / "broken.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    message = error_of(tmp_path, '[github]\nca_bundle = "broken.pem"\n')
+    assert "[github] ca_bundle:" in message and "no readable PEM certificate" in message
 
     message = error_of(tmp_path, '[datadog]\nca_bundle = "missing.pem"\n')
     assert f"[datadog] ca_bundle: no such file {tmp_path / 'missing.pem'}" in message

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
@@ -252,6 +253,14 @@ class Section:
                 f"no such file {path}",
                 "give the path of a PEM file with your CA certificates, or remove the key",
             )
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (ssl.SSLError, OSError, UnicodeDecodeError):
+            raise self.error(
+                key,
+                f"{path} holds no readable PEM certificate",
+                "give the path of a PEM file with your CA certificates, or remove the key",
+            ) from None
         return path
 
 
