@@ -10,6 +10,8 @@ Each line reads `name: value unit (target)`. The figures:
   the table defers to idle, so waiting for the next frame does not count (median of 15).
 - `stall_slow_provider`: the longest event-loop stall while the simulator takes 5 s to answer
   a poll (SDK calls run in threads, so the loop must stay responsive).
+- `github_points_per_hour`: GitHub rate-limit points the two GitHub sources spend in one
+  simulated hour watching 20 repositories at the default intervals (`bench/github_budget.py`).
 """
 
 from __future__ import annotations
@@ -212,10 +214,17 @@ async def _stall(delay: float) -> list[Figure]:
     return [("stall_slow_provider", worst * 1000, "ms", "target <= 50 ms")]
 
 
+def github_budget() -> list[Figure]:
+    from github_budget import figures  # bench/github_budget.py, beside this file
+
+    return figures()
+
+
 BENCHES: dict[str, Callable[[], list[Figure]]] = {
     "first_paint": demo_first_paint,
     "apply": apply_snapshot,
     "stall": stall_slow_provider,
+    "github_budget": github_budget,
 }
 
 
