@@ -27,14 +27,16 @@ from oncall_tui import format as fmt
 from oncall_tui.alerts import PageAlert, desktop_sequence, page_alerts
 from oncall_tui.config import Settings
 from oncall_tui.domain.clock import Clock
-from oncall_tui.domain.models import AnyItem, Event, Page, Snapshot
+from oncall_tui.domain.models import AnyItem, Deploy, Event, Page, Snapshot
 from oncall_tui.engine.outbox import Outbox, Writer
 from oncall_tui.engine.poller import Freshness, Poller
 from oncall_tui.sources.base import PageSource, Source
 from oncall_tui.store.journal import Journal, OutboxEntry
 from oncall_tui.ui import commands
-from oncall_tui.ui.page_actions import PageActions, PageWriter
+from oncall_tui.ui.item_actions import DependabotActions, DeployActions, MonitorActions
+from oncall_tui.ui.page_actions import PageActions, PageWriter, Submitter
 from oncall_tui.ui.screens.help import HelpScreen
+from oncall_tui.ui.screens.item_detail import ItemDetailScreen, deploy_loader
 from oncall_tui.ui.screens.page_detail import PageDetailScreen
 from oncall_tui.ui.themes import COCKPIT_VARIABLES, DEFAULT_THEME, load_themes, shipped_themes_dir
 from oncall_tui.ui.widgets.dependabot import DependabotPane
@@ -131,6 +133,7 @@ class OncallApp(App[None]):
             on_change=self._outbox_changed,
         )
         self.page_actions: PageActions | None = None
+        self.actions: dict[str, Submitter] = {}
         self._previous_pages: Snapshot | None = None
         # Kept by reference (filled in `compose`): `query_one` looks at the *current*
         # screen, which is a dialog whenever one is open, while data keeps arriving.
@@ -188,10 +191,7 @@ class OncallApp(App[None]):
                 on_snapshot=self._snapshot_arrived,
                 on_freshness=self._freshness_changed,
             )
-        pages = self.sources.get("pages")
-        if isinstance(pages, PageWriter):
-            pane = self.pages_pane
-            self.page_actions = PageActions(self, self.outbox, pages, after_submit=pane.clear_marks)
+        self._make_actions()
         self.pane("pages").focus_table()
         self.set_interval(1.0, self._tick)
         self.outbox.start()
@@ -203,6 +203,29 @@ class OncallApp(App[None]):
         await self.outbox.stop()
         for poller in self.pollers.values():
             await poller.stop()
+
+    def _make_actions(self) -> None:
+        """One action handler per pane whose source can write."""
+        pages = self.sources.get("pages")
+        if isinstance(pages, PageWriter):
+            self.page_actions = PageActions(
+                self, self.outbox, pages, after_submit=self.pages_pane.clear_marks
+            )
+            self.actions["pages"] = self.page_actions
+        writable = {name for name, source in self.sources.items() if isinstance(source, Writer)}
+        if "monitors" in writable:
+            self.actions["monitors"] = MonitorActions(
+                self, self.outbox, after_submit=self.pane("monitors").clear_marks
+            )
+        if "dependabot" in writable:
+            self.actions["dependabot"] = DependabotActions(
+                self,
+                self.outbox,
+                merge_method=self.settings.github.merge_method,
+                after_submit=self.pane("dependabot").clear_marks,
+            )
+        if "deploys" in writable:
+            self.actions["deploys"] = DeployActions(self, self.outbox)
 
     def pane(self, name: str) -> Pane[Any]:
         return self.panes[name]
@@ -224,13 +247,17 @@ class OncallApp(App[None]):
         pane = self.pane(snapshot.source)
         if not pane.is_attached:
             return  # arrived while the cockpit is closing
+        # Writes the provider confirmed (or refused) before this poll are now part of the
+        # data itself: stop drawing them over the rows.
+        for entry_id, entry in list(self._writes.items()):
+            if (
+                entry.source == snapshot.source
+                and entry.done_at is not None
+                and entry.done_at <= snapshot.taken_at
+            ):
+                del self._writes[entry_id]
+        self._show_pending()
         if snapshot.source == "pages":
-            # Writes the provider confirmed (or refused) before this poll are now part of
-            # the data itself: stop drawing them over the rows.
-            for entry_id, entry in list(self._writes.items()):
-                if entry.done_at is not None and entry.done_at <= snapshot.taken_at:
-                    del self._writes[entry_id]
-            self._show_pending()
             for alert in page_alerts(self._previous_pages, snapshot):
                 self._alert(alert)
             self._previous_pages = snapshot
@@ -271,12 +298,17 @@ class OncallApp(App[None]):
             )
 
     def _show_pending(self) -> None:
-        by_page: dict[str, OutboxEntry] = {}
+        """Draw each pane's writes in flight over its rows (the newest write per row)."""
+        by_pane: dict[str, dict[str, OutboxEntry]] = {name: {} for name in self.panes}
         for entry in sorted(self._writes.values(), key=lambda e: e.id):
-            if entry.source == "pages" and entry.state != "cancelled":
+            if entry.source in by_pane and entry.state not in ("cancelled", "rejected"):
                 for key in entry.targets:
-                    by_page[key] = entry
-        self.pages_pane.set_pending({k: e for k, e in by_page.items() if e.state != "rejected"})
+                    by_pane[entry.source][key] = entry
+            elif entry.source in by_pane:
+                for key in entry.targets:
+                    by_pane[entry.source].pop(key, None)
+        for name, entries in by_pane.items():
+            self.panes[name].set_pending(entries)
 
     def _describe(self, entry: OutboxEntry) -> str:
         items = self.pane(entry.source).items
@@ -388,14 +420,31 @@ class OncallApp(App[None]):
             self.notify(f"copied {item.url}", timeout=3)
 
     @on(DataTable.RowSelected)
-    def open_detail(self, event: DataTable.RowSelected) -> None:
+    @on(DataTable.CellSelected)
+    def open_detail(self, event: DataTable.RowSelected | DataTable.CellSelected) -> None:
         pane = self._focused_pane()
-        if pane is None or pane.id != "pages":
+        item = pane.selected if pane is not None else None
+        if pane is None or item is None:
             return
-        page = pane.items.get(event.row_key.value or "")
-        source = self.sources.get("pages")
-        if isinstance(page, Page) and source is not None:
-            self.push_screen(PageDetailScreen(page, _as_page_source(source), self.clock, self.tz))
+        source = self.sources.get(str(pane.id))
+        now = self.clock.now()
+        if isinstance(item, Page) and source is not None:
+            self.push_screen(PageDetailScreen(item, _as_page_source(source), self.clock, self.tz))
+        elif isinstance(item, Deploy):
+            github = self.settings.github
+            repo = next((r for r in github.repositories if r.name == item.repo), None)
+            environments = github.environments_for(repo) if repo else github.environments
+            self.push_screen(
+                ItemDetailScreen(
+                    item,
+                    title=item.title,
+                    tz=self.tz,
+                    now=now,
+                    loader=deploy_loader(source, item, list(environments)),
+                )
+            )
+        else:
+            self.push_screen(ItemDetailScreen(item, title=item.title, tz=self.tz, now=now))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for command in commands.COMMANDS:
@@ -435,7 +484,7 @@ class OncallApp(App[None]):
         keymap = dict(self.settings.ui.keys)
         rows = [
             (commands.key_display(keymap.get(c.id, c.key)), c.description, c.id)
-            for c in (*commands.COMMANDS, *commands.PAGE_COMMANDS)
+            for c in commands.ALL_COMMANDS
         ]
         rows.extend(commands.PANE_KEYS)
         return rows

@@ -64,6 +64,23 @@ PAGE_COMMANDS: tuple[Command, ...] = (
 )
 """Keys of the Pages pane and the page detail view."""
 
+MONITOR_COMMANDS: tuple[Command, ...] = (
+    Command("mute", "m", "mute", "Mute", "Mute the monitor (or the marked ones) for a while"),
+    Command("unmute", "u", "unmute", "Unmute", "Cancel the monitor's downtime"),
+    Command("mark", "space", "mark", "Mark", "Mark or unmark for a bulk action"),
+)
+
+DEPENDABOT_COMMANDS: tuple[Command, ...] = (
+    Command("approve", "v", "approve", "Approve", "Approve the PR (or the marked ones)"),
+    Command("merge", "M", "merge", "Merge", "Merge the PR (or the marked ones), after a check"),
+    Command("comment", "c", "comment", "Comment", "Ask Dependabot to rebase or recreate"),
+    Command("mark", "space", "mark", "Mark", "Mark or unmark for a bulk action"),
+)
+
+DEPLOY_COMMANDS: tuple[Command, ...] = (
+    Command("rerun", "R", "rerun", "Re-run", "Re-run the failed jobs of a failed deploy run"),
+)
+
 PANE_KEYS: tuple[tuple[str, str, str], ...] = (
     ("tab / shift+tab", "Move between panes", "(Textual focus keys)"),
     ("↑ ↓ pgup pgdn home end", "Move in a pane", "(table keys)"),
@@ -90,16 +107,31 @@ def key_display(keys: str) -> str:
 
 def page_bindings(*, footer: bool = True) -> list[BindingType]:
     """Bindings for page actions, for the Pages pane and the page detail view."""
+    return table_bindings(PAGE_COMMANDS, footer=footer)
+
+
+def table_bindings(table: tuple[Command, ...], *, footer: bool = True) -> list[BindingType]:
+    """Bindings for one pane's command table."""
     return [
         Binding(c.key, c.action, c.label, show=footer and c.footer, id=c.id, tooltip=c.description)
-        for c in PAGE_COMMANDS
+        for c in table
     ]
+
+
+ALL_COMMANDS: tuple[Command, ...] = (
+    *COMMANDS,
+    *PAGE_COMMANDS,
+    *(c for c in MONITOR_COMMANDS if c.id != "mark"),
+    *(c for c in DEPENDABOT_COMMANDS if c.id != "mark"),
+    *DEPLOY_COMMANDS,
+)
+"""Every command once, for help and for checking `[ui.keys]`."""
 
 
 def binding_ids() -> frozenset[str]:
     """Every id `[ui.keys]` may name (app commands, table and screen bindings)."""
     return frozenset(
-        {c.id for c in (*COMMANDS, *PAGE_COMMANDS)}
+        {c.id for c in ALL_COMMANDS}
         | {"detail", "close-detail", "detail-open", "detail-copy", "close-help"}
-        | {"dialog-cancel", "note-send"}
+        | {"dialog-cancel", "note-send", "mute-send"}
     )

@@ -47,8 +47,42 @@ def _names(pages: Sequence[Page]) -> str:
     )
 
 
-class PageActions:
+class Submitter:
+    """Queues one source's writes in the outbox and says plainly when it cannot."""
+
+    source_name = ""
+
+    def __init__(
+        self, app: App[Any], outbox: Outbox, *, after_submit: Callable[[], None] = lambda: None
+    ) -> None:
+        self._app = app
+        self._outbox = outbox
+        self._after_submit = after_submit
+
+    def submit(self, action: str, keys: Sequence[str], payload: Mapping[str, Any]) -> bool:
+        """Queue the write; False (and a toast saying why) if it was not queued."""
+        try:
+            self._outbox.submit(self.source_name, action, list(keys), payload)
+        except ReadOnly as exc:
+            self._app.notify(str(exc), severity="warning", title="Read-only")
+            return False
+        except SourceError as exc:
+            self._app.notify(exc.message, severity="error")
+            return False
+        self._after_submit()
+        return True
+
+    def chosen(self, items: Sequence[object]) -> bool:
+        """True if there is something to act on; otherwise say so."""
+        if not items:
+            self._app.notify("Select an item first.", timeout=3)
+        return bool(items)
+
+
+class PageActions(Submitter):
     """Page actions for one cockpit; `after_submit` runs after a write was queued."""
+
+    source_name = "pages"
 
     def __init__(
         self,
@@ -58,10 +92,8 @@ class PageActions:
         *,
         after_submit: Callable[[], None] = lambda: None,
     ) -> None:
-        self._app = app
-        self._outbox = outbox
+        super().__init__(app, outbox, after_submit=after_submit)
         self._source = source
-        self._after_submit = after_submit
         self.drafts: dict[str, str] = {}
 
     # -- the actions ---------------------------------------------------------------------
@@ -73,8 +105,7 @@ class PageActions:
         self._submit("acknowledge", todo, {})
 
     def resolve(self, pages: Sequence[Page]) -> None:
-        if not pages:
-            self._app.notify("Select a page first.", timeout=3)
+        if not self.chosen(pages):
             return
 
         def answered(answer: Confirmed | None) -> None:
@@ -92,8 +123,7 @@ class PageActions:
         )
 
     def note(self, pages: Sequence[Page]) -> None:
-        if not pages:
-            self._app.notify("Select a page first.", timeout=3)
+        if not self.chosen(pages):
             return
         page = pages[0]
 
@@ -110,8 +140,7 @@ class PageActions:
         )
 
     def snooze(self, pages: Sequence[Page]) -> None:
-        if not pages:
-            self._app.notify("Select a page first.", timeout=3)
+        if not self.chosen(pages):
             return
 
         def answered(choice: str | None) -> None:
@@ -127,8 +156,7 @@ class PageActions:
         self._app.push_screen(ChoiceScreen(f"Snooze {_names(pages)}", choices), answered)
 
     def reassign(self, pages: Sequence[Page]) -> None:
-        if not pages:
-            self._app.notify("Select a page first.", timeout=3)
+        if not self.chosen(pages):
             return
         page = pages[0]
         screen = ChoiceScreen(f"Reassign #{page.number} to")
@@ -158,8 +186,7 @@ class PageActions:
         self._app.run_worker(load, thread=True, group="lookups", exit_on_error=False)
 
     def escalate(self, pages: Sequence[Page]) -> None:
-        if not pages:
-            self._app.notify("Select a page first.", timeout=3)
+        if not self.chosen(pages):
             return
         page = pages[0]
 
@@ -190,8 +217,7 @@ class PageActions:
     # -- helpers -------------------------------------------------------------------------
 
     def _nothing(self, pages: Sequence[Page], todo: Sequence[Page], done: str) -> bool:
-        if not pages:
-            self._app.notify("Select a page first.", timeout=3)
+        if not self.chosen(pages):
             return True
         if not todo:
             self._app.notify(f"Already {done}.", timeout=3)
@@ -199,13 +225,4 @@ class PageActions:
         return False
 
     def _submit(self, action: str, pages: Sequence[Page], payload: Mapping[str, Any]) -> bool:
-        try:
-            self._outbox.submit("pages", action, [p.id for p in pages], payload)
-        except ReadOnly as exc:
-            self._app.notify(str(exc), severity="warning", title="Read-only")
-            return False
-        except SourceError as exc:
-            self._app.notify(exc.message, severity="error")
-            return False
-        self._after_submit()
-        return True
+        return self.submit(action, [p.id for p in pages], payload)

@@ -1,4 +1,4 @@
-"""Dialogs for acting on pages: confirm, note, snooze, reassign.
+"""Dialogs for the write actions: confirm, note, choose from a list, mute.
 
 Each dialog returns its answer through `dismiss`; none talks to a provider. What was typed
 into a dialog that is cancelled is handed back (`Draft`) so the cockpit can offer it again.
@@ -6,7 +6,9 @@ into a dialog that is cancelled is handed back (`Draft`) so the cockpit can offe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from typing import ClassVar
 
 from textual import on
@@ -14,7 +16,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
+from textual.widgets import (
+    Button,
+    Input,
+    Label,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Static,
+    TextArea,
+)
 from textual.widgets.option_list import Option
 
 SNOOZE_CHOICES: tuple[tuple[str, int], ...] = (
@@ -192,3 +203,103 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+MUTE_DURATIONS: tuple[tuple[str, int | None], ...] = (
+    ("30 minutes", 30 * 60),
+    ("1 hour", 3600),
+    ("4 hours", 4 * 3600),
+    ("until a time…", -1),
+    ("indefinitely", None),
+)
+
+
+@dataclass(frozen=True)
+class MuteAnswer:
+    """Mute this scope (None: the whole monitor) until `end` (None: indefinitely)."""
+
+    scope: str | None
+    end: datetime | None
+    reason: str
+
+
+class MuteScreen(ModalScreen[MuteAnswer | None]):
+    """Scope, duration and a reason (kept for the handover). ctrl+s or the button mutes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "mute", "Mute", id="mute-send", priority=True),
+        Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
+    ]
+
+    def __init__(self, title: str, groups: Sequence[str], now: datetime, tz: tzinfo | None) -> None:
+        super().__init__(classes="dialog")
+        self._title = title
+        self._groups = list(groups)
+        self._now = now
+        self._tz = tz
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-body mute-body") as body:
+            body.border_title = self._title
+            yield Label("Scope")
+            with RadioSet(id="mute-scope"):
+                yield RadioButton("the whole monitor", value=True)
+                for group in self._groups:
+                    yield RadioButton(f"only {group}")
+            yield Label("For")
+            with RadioSet(id="mute-for"):
+                for index, (label, _) in enumerate(MUTE_DURATIONS):
+                    yield RadioButton(label, value=index == 1)
+            yield Input(placeholder="until HH:MM (shift time zone)", id="mute-until")
+            yield Label("Reason (goes into the downtime and the handover)")
+            yield Input(placeholder="e.g. known issue, fix deploying", id="mute-reason")
+            yield Static("", classes="hint", id="mute-problem")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Mute", variant="warning", id="dialog-yes")
+                yield Button("Cancel", id="dialog-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#mute-reason", Input).focus()
+
+    @on(Button.Pressed, "#dialog-yes")
+    @on(Input.Submitted)
+    def action_mute(self) -> None:
+        reason = self.query_one("#mute-reason", Input).value.strip()
+        if not reason:
+            self._problem("Say why (the next engineer will read it).")
+            return
+        scope_index = self.query_one("#mute-scope", RadioSet).pressed_index
+        scope = self._groups[scope_index - 1] if scope_index > 0 else None
+        duration = MUTE_DURATIONS[max(0, self.query_one("#mute-for", RadioSet).pressed_index)][1]
+        end: datetime | None
+        if duration is None:
+            end = None
+        elif duration == -1:
+            parsed = parse_until(self.query_one("#mute-until", Input).value, self._now, self._tz)
+            if parsed is None:
+                self._problem("Give the end as HH:MM, e.g. 17:30.")
+                return
+            end = parsed
+        else:
+            end = self._now + timedelta(seconds=duration)
+        self.dismiss(MuteAnswer(scope, end, reason))
+
+    def _problem(self, text: str) -> None:
+        self.query_one("#mute-problem", Static).update(text)
+
+    @on(Button.Pressed, "#dialog-no")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def parse_until(text: str, now: datetime, tz: tzinfo | None) -> datetime | None:
+    """`HH:MM` in the shift's zone, the next time it comes round; None if not a time."""
+    try:
+        hours, minutes = (int(part) for part in text.strip().split(":"))
+        local_now = now.astimezone(tz) if tz is not None else now
+        end = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    except ValueError:
+        return None
+    if end <= local_now:
+        end += timedelta(days=1)
+    return end.astimezone(now.tzinfo)

@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import DependabotPR
+from oncall_tui.ui import commands
 from oncall_tui.ui.widgets.pane import Pane
 
 BUMP_RANK = {"major": 0, "minor": 1, "patch": 2, "unknown": 3}
@@ -19,7 +21,10 @@ BUMP_RANK = {"major": 0, "minor": 1, "patch": 2, "unknown": 3}
 class DependabotPane(Pane[DependabotPR]):
     """One row per PR; `g` groups the same bump across repositories."""
 
+    BINDINGS: ClassVar[list[BindingType]] = commands.table_bindings(commands.DEPENDABOT_COMMANDS)
+
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (
+        ("mark", "", 1),
         ("package", "Package", 20),
         ("bump", "Bump", 5),
         ("ci", "CI", 7),
@@ -80,6 +85,7 @@ class DependabotPane(Pane[DependabotPR]):
             if same > 1:
                 package = f"{package} (×{same})"
         return (
+            self.mark_cell(item.key),
             Text(package),
             Text(item.bump, style=bump_style),
             Text(item.ci, style=ci_style),
@@ -101,6 +107,15 @@ class DependabotPane(Pane[DependabotPR]):
 
     def time_cells(self, item: DependabotPR, now: datetime) -> dict[str, Any]:
         return {"age": Text(fmt.since(item.created_at, now))}
+
+    def action_approve(self) -> None:
+        self.act("approve")
+
+    def action_merge(self) -> None:
+        self.act("merge")
+
+    def action_comment(self) -> None:
+        self.act("comment")
 
     def summarize(self, items: Sequence[DependabotPR]) -> str:
         security = sum(1 for p in items if p.security)

@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.coordinate import Coordinate
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import Deploy
+from oncall_tui.ui import commands
 from oncall_tui.ui.widgets.pane import CockpitTable, Pane
 
 KNOWN_ENVIRONMENTS = ("dev", "qa", "sandbox", "prod-test", "prod")
@@ -33,6 +35,8 @@ SYMBOL = {
 
 class DeploysPane(Pane[Deploy]):
     """Rows are repositories, columns environments; each cell the latest deploy there."""
+
+    BINDINGS: ClassVar[list[BindingType]] = commands.table_bindings(commands.DEPLOY_COMMANDS)
 
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (("repo", "Repository", None),)
 
@@ -138,6 +142,14 @@ class DeploysPane(Pane[Deploy]):
 
     def cells(self, item: Deploy, now: datetime) -> Sequence[Any]:
         return (Text(item.repo),)
+
+    def targets(self) -> list[Deploy]:
+        """The deploy under the cursor (the grid has no marks)."""
+        selected = self.selected
+        return [selected] if selected is not None else []
+
+    def action_rerun(self) -> None:
+        self.act("rerun", single=True)
 
     def summarize(self, items: Sequence[Deploy]) -> str:
         failed = sum(1 for d in items if d.deploy_state in ("failure", "error"))

@@ -7,16 +7,21 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import Monitor
+from oncall_tui.ui import commands
 from oncall_tui.ui.widgets.pane import Pane
 
 
 class MonitorsPane(Pane[Monitor]):
     """Alert, then Warn, then No Data; since when; groups; muted until when."""
 
+    BINDINGS: ClassVar[list[BindingType]] = commands.table_bindings(commands.MONITOR_COMMANDS)
+
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (
+        ("mark", "", 1),
         ("state", "State", 7),
         ("since", "Since", 6),
         ("priority", "P", 2),
@@ -48,6 +53,7 @@ class MonitorsPane(Pane[Monitor]):
         else:
             muted = ""
         return (
+            self.mark_cell(item.key),
             Text(item.overall_state, style=style),
             Text(fmt.since(item.since, now)),
             Text(f"P{item.priority}" if item.priority else "-"),
@@ -58,6 +64,12 @@ class MonitorsPane(Pane[Monitor]):
 
     def time_cells(self, item: Monitor, now: datetime) -> dict[str, Any]:
         return {"since": Text(fmt.since(item.since, now))}
+
+    def action_mute(self) -> None:
+        self.act("mute")
+
+    def action_unmute(self) -> None:
+        self.act("unmute")
 
     def summarize(self, items: Sequence[Monitor]) -> str:
         counts = {

@@ -7,14 +7,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.actions import SkipAction
 from textual.binding import BindingType
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import Page
-from oncall_tui.store.journal import OutboxEntry
 from oncall_tui.ui import commands
-from oncall_tui.ui.page_actions import PageActions
 from oncall_tui.ui.widgets.pane import Pane
 
 OPTIMISTIC_STATUS = {"acknowledge": "acknowledged", "resolve": "resolved"}
@@ -42,51 +39,11 @@ class PagesPane(Pane[Page]):
         ("title", "Title", None),
     )
 
-    def __init__(self, *, number: int, title: str, pane_id: str) -> None:
-        super().__init__(number=number, title=title, pane_id=pane_id)
-        self.marked: set[str] = set()
-        self.pending: dict[str, OutboxEntry] = {}
-
     def key_of(self, item: Page) -> str:
         return item.id
 
-    # -- marks and pending writes --------------------------------------------------------
-
     def targets(self) -> list[Page]:
-        """The marked pages still shown, or else the one under the cursor."""
-        marked = [self.items[k] for k in self.marked if k in self.items]
-        if marked:
-            return sorted(marked, key=Page.sort_key)
-        selected = self.selected
-        return [selected] if selected is not None else []
-
-    def toggle_mark(self) -> None:
-        page = self.selected
-        if page is None:
-            return
-        self.marked.symmetric_difference_update({page.id})
-        self.refresh_rows([page.id])
-        self.table.action_cursor_down()
-        self.border_title = self._title()
-
-    def clear_marks(self) -> None:
-        keys = list(self.marked)
-        self.marked.clear()
-        self.refresh_rows(keys)
-        self.border_title = self._title()
-
-    def set_pending(self, entries: dict[str, OutboxEntry]) -> None:
-        """Show these outbox entries on their rows (by page id); re-render what changed."""
-        changed = {
-            k for k in set(entries) | set(self.pending) if entries.get(k) != self.pending.get(k)
-        }
-        self.pending = dict(entries)
-        self.refresh_rows(changed)
-
-    def _title(self) -> str:
-        title = super()._title()
-        marked = len([k for k in getattr(self, "marked", ()) if k in self.items])
-        return f"{title} · {marked} marked" if marked else title
+        return sorted(super().targets(), key=Page.sort_key)
 
     # -- rendering -----------------------------------------------------------------------
 
@@ -115,15 +72,9 @@ class PagesPane(Pane[Page]):
         else:
             who = ", ".join(item.assignees)
         title = Text(item.title, style="bold" if status == "triggered" else "")
-        if entry is not None and entry.open:
-            # Pending: new state and "…"; failed and being retried: real state and "⟳".
-            state.append("…" if entry.last_error is None else "⟳", style=warning)
-        mark = (
-            Text("●", style=colours.get("accent", "cyan")) if item.id in self.marked else Text("")
-        )
         return (
             Text(f"#{item.number}"),
-            mark,
+            self.mark_cell(item.id),
             state,
             urgency,
             Text(fmt.since(item.created_at, now)),
@@ -133,31 +84,22 @@ class PagesPane(Pane[Page]):
         )
 
     def action_acknowledge(self) -> None:
-        self._actions().acknowledge(self.targets())
+        self.act("acknowledge")
 
     def action_resolve(self) -> None:
-        self._actions().resolve(self.targets())
+        self.act("resolve")
 
     def action_note(self) -> None:
-        self._actions().note(self.targets()[:1])
+        self.act("note", single=True)
 
     def action_snooze(self) -> None:
-        self._actions().snooze(self.targets())
+        self.act("snooze")
 
     def action_reassign(self) -> None:
-        self._actions().reassign(self.targets()[:1])
+        self.act("reassign", single=True)
 
     def action_escalate(self) -> None:
-        self._actions().escalate(self.targets()[:1])
-
-    def action_mark(self) -> None:
-        self.toggle_mark()
-
-    def _actions(self) -> PageActions:
-        actions = getattr(self.app, "page_actions", None)
-        if isinstance(actions, PageActions):
-            return actions
-        raise SkipAction()
+        self.act("escalate", single=True)
 
     def time_cells(self, item: Page, now: datetime) -> dict[str, Any]:
         return {"age": Text(fmt.since(item.created_at, now))}

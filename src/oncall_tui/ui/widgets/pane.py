@@ -22,6 +22,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from oncall_tui import format as fmt
 from oncall_tui.engine.poller import Freshness
+from oncall_tui.store.journal import OutboxEntry
 
 T = TypeVar("T")
 
@@ -56,6 +57,8 @@ class Pane(Vertical, Generic[T]):
         self._filter_text = ""
         self._all: list[T] = []
         self._now: datetime | None = None
+        self.marked: set[str] = set()
+        self.pending: dict[str, OutboxEntry] = {}
         self.border_title = self._title()
 
     # -- composition ---------------------------------------------------------------------
@@ -92,6 +95,64 @@ class Pane(Vertical, Generic[T]):
     def searchable(self, item: T) -> str:
         """The text the `/` filter matches against."""
         return " ".join(str(cell) for cell in self._rendered.get(self.key_of(item), {}).values())
+
+    # -- marks and pending writes --------------------------------------------------------
+
+    def targets(self) -> list[T]:
+        """The marked items still shown, or else the one under the cursor."""
+        marked = [self._items[k] for k in self.marked if k in self._items]
+        if marked:
+            return marked
+        selected = self.selected
+        return [selected] if selected is not None else []
+
+    def toggle_mark(self) -> None:
+        item = self.selected
+        if item is None:
+            return
+        key = self.key_of(item)
+        self.marked.symmetric_difference_update({key})
+        self.refresh_rows([key])
+        self.table.action_cursor_down()
+        self.border_title = self._title()
+
+    def clear_marks(self) -> None:
+        keys = list(self.marked)
+        self.marked.clear()
+        self.refresh_rows(keys)
+        self.border_title = self._title()
+
+    def set_pending(self, entries: Mapping[str, OutboxEntry]) -> None:
+        """Show these outbox entries on their rows (by item key); re-render what changed."""
+        changed = {
+            k for k in set(entries) | set(self.pending) if entries.get(k) != self.pending.get(k)
+        }
+        self.pending = dict(entries)
+        self.refresh_rows(changed)
+
+    def mark_cell(self, key: str) -> Text:
+        """The narrow column left of the data: `…` a write is pending, `⟳` it is being
+        retried after a failure, `●` marked for a bulk action."""
+        colours = self.app.theme_variables
+        entry = self.pending.get(key)
+        if entry is not None and entry.open:
+            symbol = "…" if entry.last_error is None else "⟳"
+            return Text(symbol, style=f"bold {colours.get('severity-warning', 'yellow')}")
+        if key in self.marked:
+            return Text("●", style=colours.get("accent", "cyan"))
+        return Text("")
+
+    def action_mark(self) -> None:
+        self.toggle_mark()
+
+    def act(self, name: str, *, single: bool = False) -> None:
+        """Run the pane's write action `name` on the marked items (or the selected one)."""
+        actions = getattr(self.app, "actions", {}).get(self.id)
+        if actions is None:
+            self.app.notify(f"{self.title}: writes need this source configured.", timeout=4)
+            return
+        targets = self.targets()
+        getattr(actions, name)(targets[:1] if single else targets)
 
     # -- filter --------------------------------------------------------------------------
 
@@ -283,7 +344,9 @@ class Pane(Vertical, Generic[T]):
     def _title(self) -> str:
         summary = f" · {self._summary}" if self._summary else ""
         shown = f" · filter “{self._filter_text}”" if self._filter_text else ""
-        return f"[{self.number}] {self.title}{summary}{shown}"
+        marked = len([k for k in getattr(self, "marked", ()) if k in self._items])
+        marks = f" · {marked} marked" if marked else ""
+        return f"[{self.number}] {self.title}{summary}{shown}{marks}"
 
     def _current_order(self) -> list[str]:
         table = self.table
