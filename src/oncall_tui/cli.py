@@ -241,6 +241,7 @@ def status_document(results: StatusResults) -> dict[str, Any]:
                         "user": o.user_name,
                         "escalation_policy": o.escalation_policy,
                         "level": o.level,
+                        "start": o.start.isoformat() if o.start else None,
                         "end": o.end.isoformat() if o.end else None,
                     }
                     for o in result.on_call

@@ -109,6 +109,7 @@ class PageDetail:
     page: Page
     log_entries: tuple[LogEntry, ...] = ()
     description: str = ""
+    notes: tuple[LogEntry, ...] = ()
 
 
 MONITOR_STATE_RANK: dict[str, int] = {

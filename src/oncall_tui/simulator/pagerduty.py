@@ -883,7 +883,11 @@ class _Render:
             ),
             "incident_number": incident.number,
             "title": incident.title,
-            "description": incident.title,
+            # Real teams put the runbook in the description; the detail view links it.
+            "description": (
+                f"{incident.title}\nRunbook: "
+                f"https://runbooks.benefits.example.com/{incident.service.name}"
+            ),
             "created_at": iso(incident.created_at),
             "updated_at": iso(incident.updated_at),
             "status": incident.status,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -174,10 +174,27 @@ class PagerDutySource:
             for entry in _require(entries, "log_entries")
         )
         description = str(_require(body, "incident").get("description") or "")
-        return PageDetail(page=page, log_entries=log, description=description)
+        notes = tuple(
+            LogEntry(
+                id=str(note.get("id", "")),
+                type="note",
+                summary=str(note.get("content", "")),
+                created_at=_when(note.get("created_at")),
+                agent=str((note.get("user") or {}).get("summary", "")),
+            )
+            for note in _require(self._get(f"/incidents/{page_id}/notes"), "notes")
+        )
+        return PageDetail(page=page, log_entries=log, description=description, notes=notes)
 
     def _on_call(self, me: Mapping[str, str]) -> tuple[OnCall, ...]:
-        params: dict[str, Any] = {"include[]": ["users"], "earliest": "true"}
+        """Who is on call now and, for the next day, who comes next at each level."""
+        now = self._clock.now()
+        params: dict[str, Any] = {
+            "include[]": ["users"],
+            "earliest": "true",
+            "since": now.isoformat(),
+            "until": (now + timedelta(hours=24)).isoformat(),
+        }
         if self._settings.escalation_policy_ids:
             params["escalation_policy_ids[]"] = list(self._settings.escalation_policy_ids)
         elif me.get("id"):

@@ -4,6 +4,7 @@ The schema is versioned (`PRAGMA user_version`) and moved forward by the numbere
 migrations below, each in its own transaction, so an old journal opens in a new version and
 a crash mid-migration leaves the previous version intact.
 
+Times are stored as UTC ISO-8601 text, so they sort and compare as strings.
 Every write commits before it returns: a `kill -9` right after a keystroke loses nothing the
 engineer did. SQLite calls are short and run on the event loop; the connection is opened
 with `check_same_thread=False` and guarded by a lock so a worker thread may use it too.
@@ -17,9 +18,11 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from oncall_tui.domain.models import Event
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -42,6 +45,45 @@ MIGRATIONS: tuple[str, ...] = (
         done_at TEXT
     );
     CREATE INDEX outbox_state ON outbox(state, next_attempt_at);
+    """,
+    # 2: the shift's story: transitions seen by the pollers, annotations, shifts, drafts.
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        old_state TEXT,
+        new_state TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_at ON events(at);
+    CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        watch INTEGER NOT NULL DEFAULT 0,
+        watch_trigger TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX annotations_key ON annotations(source, key);
+    CREATE TABLE shifts (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        engineer TEXT NOT NULL DEFAULT '',
+        secondary TEXT NOT NULL DEFAULT '',
+        incoming TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE drafts (
+        name TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
     """,
 )
 
@@ -203,6 +245,169 @@ class Journal:
             )
         return self.outbox_entry(entry_id)
 
+    # -- events -------------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Record transitions (the journal grows with events, never with polls)."""
+        if not events:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO events (at, source, kind, key, title, old_state, new_state, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.at.astimezone(UTC).isoformat(),
+                        e.source,
+                        e.kind,
+                        e.key,
+                        e.title,
+                        e.old_state,
+                        e.new_state,
+                        json.dumps(dict(e.detail)),
+                    )
+                    for e in events
+                ],
+            )
+
+    def events(self, since: datetime | None = None, until: datetime | None = None) -> list[Event]:
+        """Events in time order (oldest first), optionally within [since, until)."""
+        query = "SELECT at, source, kind, key, title, old_state, new_state, detail FROM events"
+        clauses, args = _window(since, until)
+        with self._lock:
+            rows = self._db.execute(f"{query}{clauses} ORDER BY at, id", args).fetchall()
+        return [
+            Event(
+                source=source,
+                kind=kind,
+                key=key,
+                title=title,
+                at=datetime.fromisoformat(at),
+                old_state=old,
+                new_state=new,
+                detail=json.loads(detail),
+            )
+            for at, source, kind, key, title, old, new, detail in rows
+        ]
+
+    def event_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    # -- annotations ----------------------------------------------------------------------
+
+    def add_annotation(
+        self,
+        *,
+        at: datetime,
+        source: str,
+        key: str,
+        title: str,
+        text: str,
+        watch: bool = False,
+        watch_trigger: str = "",
+    ) -> Annotation:
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO annotations (at, source, key, title, text, watch, watch_trigger) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    at.astimezone(UTC).isoformat(),
+                    source,
+                    key,
+                    title,
+                    text,
+                    int(watch),
+                    watch_trigger,
+                ),
+            )
+            annotation_id = int(cursor.lastrowid or 0)
+        return Annotation(annotation_id, at, source, key, title, text, watch, watch_trigger)
+
+    def annotations(self, since: datetime | None = None) -> list[Annotation]:
+        clauses, args = _window(since, None)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, at, source, key, title, text, watch, watch_trigger "
+                f"FROM annotations{clauses} ORDER BY at, id",
+                args,
+            ).fetchall()
+        return [
+            Annotation(int(i), datetime.fromisoformat(at), src, key, title, text, bool(w), trig)
+            for i, at, src, key, title, text, w, trig in rows
+        ]
+
+    # -- shifts and drafts ----------------------------------------------------------------
+
+    def start_shift(
+        self, at: datetime, *, engineer: str = "", secondary: str = "", incoming: str = ""
+    ) -> Shift:
+        """Start a shift (ending any open one at the same moment)."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE shifts SET ended_at = ? WHERE ended_at IS NULL",
+                (at.astimezone(UTC).isoformat(),),
+            )
+            cursor = self._db.execute(
+                "INSERT INTO shifts (started_at, engineer, secondary, incoming) "
+                "VALUES (?, ?, ?, ?)",
+                (at.astimezone(UTC).isoformat(), engineer, secondary, incoming),
+            )
+            shift_id = int(cursor.lastrowid or 0)
+        return Shift(shift_id, at, None, engineer, secondary, incoming)
+
+    def end_shift(self, at: datetime) -> Shift | None:
+        current = self.current_shift()
+        if current is None:
+            return None
+        with self._transaction():
+            self._db.execute(
+                "UPDATE shifts SET ended_at = ? WHERE id = ?",
+                (at.astimezone(UTC).isoformat(), current.id),
+            )
+        return Shift(
+            current.id,
+            current.started_at,
+            at,
+            current.engineer,
+            current.secondary,
+            current.incoming,
+        )
+
+    def current_shift(self) -> Shift | None:
+        """The open shift, or else the most recent one."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, started_at, ended_at, engineer, secondary, incoming FROM shifts "
+                "ORDER BY (ended_at IS NULL) DESC, started_at DESC LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        shift_id, started, ended, engineer, secondary, incoming = row
+        return Shift(
+            int(shift_id),
+            datetime.fromisoformat(started),
+            _when(ended),
+            engineer,
+            secondary,
+            incoming,
+        )
+
+    def save_draft(self, name: str, text: str, at: datetime) -> None:
+        """Keep a draft (the handover being edited); committed at once, so a crash loses nothing."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO drafts (name, text, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET text = excluded.text, "
+                "updated_at = excluded.updated_at",
+                (name, text, at.astimezone(UTC).isoformat()),
+            )
+
+    def load_draft(self, name: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT text FROM drafts WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
     # -- plumbing ------------------------------------------------------------------------
 
     @contextmanager
@@ -216,6 +421,44 @@ class Journal:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """A note the engineer wrote on an item; `watch` puts it in the handover's watch list."""
+
+    id: int
+    at: datetime
+    source: str
+    key: str
+    title: str
+    text: str
+    watch: bool = False
+    watch_trigger: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """One on-call shift in the journal."""
+
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    engineer: str = ""
+    secondary: str = ""
+    incoming: str = ""
+
+
+def _window(since: datetime | None, until: datetime | None) -> tuple[str, list[str]]:
+    clauses: list[str] = []
+    args: list[str] = []
+    if since is not None:
+        clauses.append("at >= ?")
+        args.append(since.astimezone(UTC).isoformat())
+    if until is not None:
+        clauses.append("at < ?")
+        args.append(until.astimezone(UTC).isoformat())
+    return (" WHERE " + " AND ".join(clauses) if clauses else "", args)
 
 
 def _statements(script: str) -> list[str]:

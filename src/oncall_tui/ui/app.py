@@ -35,9 +35,11 @@ from oncall_tui.store.journal import Journal, OutboxEntry
 from oncall_tui.ui import commands
 from oncall_tui.ui.item_actions import DependabotActions, DeployActions, MonitorActions
 from oncall_tui.ui.page_actions import PageActions, PageWriter, Submitter
+from oncall_tui.ui.screens.actions import Draft, NoteAnswer, NoteScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.screens.item_detail import ItemDetailScreen, deploy_loader
 from oncall_tui.ui.screens.page_detail import PageDetailScreen
+from oncall_tui.ui.screens.timeline import TimelineScreen, summary_line, timeline_lines
 from oncall_tui.ui.themes import COCKPIT_VARIABLES, DEFAULT_THEME, load_themes, shipped_themes_dir
 from oncall_tui.ui.widgets.dependabot import DependabotPane
 from oncall_tui.ui.widgets.deploys import DeploysPane
@@ -134,6 +136,8 @@ class OncallApp(App[None]):
         )
         self.page_actions: PageActions | None = None
         self.actions: dict[str, Submitter] = {}
+        self.snapshots: dict[str, Snapshot] = {}
+        self._note_drafts: dict[tuple[str, str], str] = {}
         self._previous_pages: Snapshot | None = None
         # Kept by reference (filled in `compose`): `query_one` looks at the *current*
         # screen, which is a dialog whenever one is open, while data keeps arriving.
@@ -192,6 +196,7 @@ class OncallApp(App[None]):
                 on_freshness=self._freshness_changed,
             )
         self._make_actions()
+        self.annotations_changed()
         self.pane("pages").focus_table()
         self.set_interval(1.0, self._tick)
         self.outbox.start()
@@ -203,6 +208,48 @@ class OncallApp(App[None]):
         await self.outbox.stop()
         for poller in self.pollers.values():
             await poller.stop()
+
+    def annotate(self, pane: Pane[Any]) -> None:
+        """`n` outside Pages: a note on the item, kept in the journal for the handover."""
+        item = pane.selected
+        if item is None:
+            self.notify("Select an item first.", timeout=3)
+            return
+        key = (str(pane.id), item.key)
+
+        def answered(answer: NoteAnswer | Draft | None) -> None:
+            if isinstance(answer, Draft):
+                self._note_drafts[key] = answer.text
+                self.notify("Note kept as a draft: press n on the item to finish it.")
+            elif answer is not None:
+                self._note_drafts.pop(key, None)
+                self.journal.add_annotation(
+                    at=self.clock.now(),
+                    source=key[0],
+                    key=item.key,
+                    title=item.title,
+                    text=answer.text,
+                    watch=answer.watch,
+                    watch_trigger=answer.trigger,
+                )
+                self.annotations_changed()
+
+        self.push_screen(
+            NoteScreen(
+                f"Note on {item.title}",
+                self._note_drafts.get(key, ""),
+                hint="kept in the journal for the handover",
+            ),
+            answered,
+        )
+
+    def annotations_changed(self) -> None:
+        """Mark every annotated item in its pane."""
+        by_source: dict[str, set[str]] = {name: set() for name in self.panes}
+        for annotation in self.journal.annotations():
+            by_source.setdefault(annotation.source, set()).add(annotation.key)
+        for name, pane in self.panes.items():
+            pane.set_annotated(by_source.get(name, set()))
 
     def _make_actions(self) -> None:
         """One action handler per pane whose source can write."""
@@ -247,6 +294,8 @@ class OncallApp(App[None]):
         pane = self.pane(snapshot.source)
         if not pane.is_attached:
             return  # arrived while the cockpit is closing
+        self.journal.add_events(message.events)
+        self.snapshots[snapshot.source] = snapshot
         # Writes the provider confirmed (or refused) before this poll are now part of the
         # data itself: stop drawing them over the rows.
         for entry_id, entry in list(self._writes.items()):
@@ -403,6 +452,11 @@ class OncallApp(App[None]):
             self.notify("grouped by package" if pane.grouped else "ungrouped", timeout=2)
         else:
             self.notify("Grouping is for the Dependabot pane (4).", timeout=3)
+
+    def action_timeline(self) -> None:
+        now = self.clock.now()
+        lines = timeline_lines(self.journal)
+        self.push_screen(TimelineScreen(lines, summary_line(lines, now, self.tz), self.tz))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._help_rows()))

@@ -48,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("filter", "slash", "filter", "Filter", "Filter the focused pane (esc clears)"),
     Command("group", "g", "group", "Group", "Group Dependabot PRs by package", footer=False),
     Command("zoom", "z", "zoom", "Zoom", "Let the focused pane fill the screen (z again: back)"),
+    Command("timeline", "t", "timeline", "Timeline", "The shift's events, actions and notes"),
     Command("refresh", "r", "refresh", "Refresh", "Refresh every source now"),
     Command("help", "question_mark", "help", "Help", "Show every key"),
     Command("quit", "q", "quit", "Quit", "Quit the cockpit"),
@@ -67,6 +68,7 @@ PAGE_COMMANDS: tuple[Command, ...] = (
 MONITOR_COMMANDS: tuple[Command, ...] = (
     Command("mute", "m", "mute", "Mute", "Mute the monitor (or the marked ones) for a while"),
     Command("unmute", "u", "unmute", "Unmute", "Cancel the monitor's downtime"),
+    Command("annotate", "n", "annotate", "Note", "Note on the item (kept for the handover)"),
     Command("mark", "space", "mark", "Mark", "Mark or unmark for a bulk action"),
 )
 
@@ -74,11 +76,13 @@ DEPENDABOT_COMMANDS: tuple[Command, ...] = (
     Command("approve", "v", "approve", "Approve", "Approve the PR (or the marked ones)"),
     Command("merge", "M", "merge", "Merge", "Merge the PR (or the marked ones), after a check"),
     Command("comment", "c", "comment", "Comment", "Ask Dependabot to rebase or recreate"),
+    Command("annotate", "n", "annotate", "Note", "Note on the item (kept for the handover)"),
     Command("mark", "space", "mark", "Mark", "Mark or unmark for a bulk action"),
 )
 
 DEPLOY_COMMANDS: tuple[Command, ...] = (
     Command("rerun", "R", "rerun", "Re-run", "Re-run the failed jobs of a failed deploy run"),
+    Command("annotate", "n", "annotate", "Note", "Note on the item (kept for the handover)"),
 )
 
 PANE_KEYS: tuple[tuple[str, str, str], ...] = (
@@ -122,8 +126,8 @@ ALL_COMMANDS: tuple[Command, ...] = (
     *COMMANDS,
     *PAGE_COMMANDS,
     *(c for c in MONITOR_COMMANDS if c.id != "mark"),
-    *(c for c in DEPENDABOT_COMMANDS if c.id != "mark"),
-    *DEPLOY_COMMANDS,
+    *(c for c in DEPENDABOT_COMMANDS if c.id not in ("mark", "annotate")),
+    *(c for c in DEPLOY_COMMANDS if c.id != "annotate"),
 )
 """Every command once, for help and for checking `[ui.keys]`."""
 
@@ -133,5 +137,5 @@ def binding_ids() -> frozenset[str]:
     return frozenset(
         {c.id for c in ALL_COMMANDS}
         | {"detail", "close-detail", "detail-open", "detail-copy", "close-help"}
-        | {"dialog-cancel", "note-send", "mute-send"}
+        | {"dialog-cancel", "note-send", "mute-send", "close-timeline"}
     )

@@ -19,6 +19,7 @@ from oncall_tui.ui.screens.actions import (
     Confirmed,
     ConfirmScreen,
     Draft,
+    NoteAnswer,
     NoteScreen,
 )
 
@@ -71,6 +72,20 @@ class Submitter:
             return False
         self._after_submit()
         return True
+
+    def annotate(self, key: str, title: str, answer: NoteAnswer) -> None:
+        """Keep a note on an item in the journal (shown beside it, used by the handover)."""
+        app: Any = self._app
+        app.journal.add_annotation(
+            at=app.clock.now(),
+            source=self.source_name,
+            key=key,
+            title=title,
+            text=answer.text,
+            watch=answer.watch,
+            watch_trigger=answer.trigger,
+        )
+        app.annotations_changed()
 
     def chosen(self, items: Sequence[object]) -> bool:
         """True if there is something to act on; otherwise say so."""
@@ -127,16 +142,22 @@ class PageActions(Submitter):
             return
         page = pages[0]
 
-        def answered(answer: str | Draft | None) -> None:
+        def answered(answer: NoteAnswer | Draft | None) -> None:
             if isinstance(answer, Draft):
                 self.drafts[page.id] = answer.text
                 self._app.notify("Note kept as a draft: press n on the page to finish it.")
             elif answer is not None:
                 self.drafts.pop(page.id, None)
-                self._submit("note", [page], {"content": answer})
+                if self._submit("note", [page], {"content": answer.text}):
+                    self.annotate(page.id, f"#{page.number} {page.title}", answer)
 
         self._app.push_screen(
-            NoteScreen(f"Note on #{page.number}", self.drafts.get(page.id, "")), answered
+            NoteScreen(
+                f"Note on #{page.number}",
+                self.drafts.get(page.id, ""),
+                hint="posted to PagerDuty and kept for the handover",
+            ),
+            answered,
         )
 
     def snooze(self, pages: Sequence[Page]) -> None:

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
+    Checkbox,
     Input,
     Label,
     OptionList,
@@ -99,24 +100,43 @@ class ConfirmScreen(ModalScreen[Confirmed | None]):
         self.dismiss(None)
 
 
-class NoteScreen(ModalScreen[str | Draft | None]):
-    """Multi-line note. ctrl+s sends; escape keeps what was typed as a draft."""
+@dataclass(frozen=True)
+class NoteAnswer:
+    """A note to send; `watch` puts it on the handover's watch list with its trigger."""
+
+    text: str
+    watch: bool = False
+    trigger: str = ""
+
+
+class NoteScreen(ModalScreen[NoteAnswer | Draft | None]):
+    """Multi-line note, optionally a watch item. ctrl+s sends; escape keeps a draft."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send note", id="note-send", priority=True),
         Binding("escape", "cancel", "Keep as draft", id="dialog-cancel"),
     ]
 
-    def __init__(self, title: str, draft: str = "") -> None:
+    def __init__(self, title: str, draft: str = "", *, hint: str = "") -> None:
         super().__init__(classes="dialog")
         self._title = title
         self._draft = draft
+        self._hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body note-body") as body:
             body.border_title = self._title
             yield TextArea(self._draft, id="note-text", soft_wrap=True, show_line_numbers=False)
-            yield Static("ctrl+s send · esc keep as draft", classes="hint")
+            with Horizontal(classes="watch-row"):
+                yield Checkbox("watch item", id="note-watch")
+                yield Input(
+                    placeholder="trigger, e.g. if queue lag > 5 min, page the data team",
+                    id="note-trigger",
+                )
+            yield Static(
+                f"ctrl+s send · esc keep as draft{' · ' + self._hint if self._hint else ''}",
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
@@ -128,7 +148,9 @@ class NoteScreen(ModalScreen[str | Draft | None]):
         if not text:
             self.notify("The note is empty: type something or press esc.", severity="warning")
             return
-        self.dismiss(text)
+        trigger = self.query_one("#note-trigger", Input).value.strip()
+        watch = self.query_one("#note-watch", Checkbox).value or bool(trigger)
+        self.dismiss(NoteAnswer(text, watch, trigger))
 
     def action_cancel(self) -> None:
         text = self.query_one(TextArea).text

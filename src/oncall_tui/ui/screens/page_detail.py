@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import tzinfo
 from typing import ClassVar
 
@@ -20,6 +21,9 @@ from oncall_tui.domain.models import Page, PageDetail
 from oncall_tui.sources.base import PageSource, SourceError
 from oncall_tui.ui import commands
 from oncall_tui.ui.page_actions import PageActions
+
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+"""Runbook and dashboard links written into an incident's description."""
 
 
 class PageDetailScreen(ModalScreen[None]):
@@ -73,6 +77,12 @@ class PageDetailScreen(ModalScreen[None]):
             )
         if not detail.log_entries:
             log.add_row("", "", "no log entries")
+        for note in detail.notes:
+            log.add_row(
+                fmt.clock_time(note.created_at, self._tz),
+                "note",
+                f"{note.summary}  — {note.agent}" if note.agent else note.summary,
+            )
         self.query_one("#detail-log", Static).update(log)
 
     def _show_error(self, message: str) -> None:
@@ -109,6 +119,9 @@ class PageDetailScreen(ModalScreen[None]):
         ]
         if detail is not None and detail.description and detail.description != page.title:
             rows.insert(1, ("Description", detail.description))
+            links = _URL.findall(detail.description)
+            if links:
+                rows.append(("Links", "\n".join(dict.fromkeys(links))))
         for label, value in rows:
             grid.add_row(label, value)
         return grid

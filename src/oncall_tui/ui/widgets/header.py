@@ -46,29 +46,47 @@ class CockpitHeader(Horizontal):
     def tick(self, now: datetime) -> None:
         """Move the clock (and the countdown to the end of my shift)."""
         clock = now.astimezone(self._tz) if self._tz is not None else now
-        text = clock.strftime("%a %H:%M:%S %Z").strip()
+        text = clock.strftime("%a %H:%M %Z").strip()
         if self._shift_end is not None:
             text += f" · shift ends {fmt.until(self._shift_end, now)}"
         self.query_one("#header-clock", Static).update(text)
 
     def _render_identity(self) -> None:
-        who = f" · as {self._me}" if self._me else ""
+        who = f" · {self._me}" if self._me else ""
         mode = " · READ-ONLY" if self._read_only else ""
         self.query_one("#header-identity", Static).update(f"oncall-tui{who}{mode}")
 
     def _on_call_text(self, now: datetime) -> str:
-        """Levels 1 and 2 across my escalation policies, names once each, me first."""
-        if not self._on_call:
+        """Levels 1 and 2 across my escalation policies, names once each, me first; then
+        who takes over from me next."""
+        current = [o for o in self._on_call if o.start is None or o.start <= now]
+        if not current:
             return "on call: no escalation policy configured"
         parts: list[str] = []
         for level in (1, 2):
             names: list[str] = []
-            for entry in self._on_call:
+            for entry in current:
                 if entry.level == level and entry.user_name not in names:
                     names.append(entry.user_name)
             if not names:
                 continue
             names.sort(key=lambda n: n != self._me)
             shown = [f"{n} (you)" if n == self._me else n for n in names]
-            parts.append(f"L{level}: {', '.join(shown)}")
-        return "on call " + " · ".join(parts)
+            parts.append(f"L{level} {', '.join(shown)}")
+        text = " · ".join(parts)
+        mine = [o for o in current if o.user_name == self._me]
+        if mine:
+            after = [
+                o
+                for o in self._on_call
+                if o.start is not None
+                and o.start > now
+                and o.user_name != self._me
+                and any(
+                    o.level == m.level and o.escalation_policy == m.escalation_policy for m in mine
+                )
+            ]
+            if after:
+                nxt = min(after, key=lambda o: o.start or now)
+                text += f" · next {nxt.user_name} {fmt.clock_time(nxt.start, self._tz)}"
+        return text

@@ -59,6 +59,7 @@ class Pane(Vertical, Generic[T]):
         self._now: datetime | None = None
         self.marked: set[str] = set()
         self.pending: dict[str, OutboxEntry] = {}
+        self.annotated: set[str] = set()
         self.border_title = self._title()
 
     # -- composition ---------------------------------------------------------------------
@@ -132,7 +133,7 @@ class Pane(Vertical, Generic[T]):
 
     def mark_cell(self, key: str) -> Text:
         """The narrow column left of the data: `…` a write is pending, `⟳` it is being
-        retried after a failure, `●` marked for a bulk action."""
+        retried after a failure, `●` marked for a bulk action, `✎` it has a note."""
         colours = self.app.theme_variables
         entry = self.pending.get(key)
         if entry is not None and entry.open:
@@ -140,7 +141,20 @@ class Pane(Vertical, Generic[T]):
             return Text(symbol, style=f"bold {colours.get('severity-warning', 'yellow')}")
         if key in self.marked:
             return Text("●", style=colours.get("accent", "cyan"))
+        if key in self.annotated:
+            return Text("✎", style=colours.get("severity-info", "blue"))
         return Text("")
+
+    def set_annotated(self, keys: set[str]) -> None:
+        """Items with a note in the journal get `✎` beside them."""
+        changed = keys ^ self.annotated
+        self.annotated = set(keys)
+        self.refresh_rows(changed)
+
+    def action_annotate(self) -> None:
+        annotate = getattr(self.app, "annotate", None)
+        if annotate is not None:
+            annotate(self)
 
     def action_mark(self) -> None:
         self.toggle_mark()
