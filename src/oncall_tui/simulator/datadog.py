@@ -9,6 +9,9 @@ and anything else is a 403 `{"errors": ["Forbidden"]}`; search pages by `page` (
 and `per_page`, with `metadata.page_count`; `X-RateLimit-*` headers on every answer;
 cancelling a downtime answers 204 with an empty `text/html` body, twice in a row too.
 State lives in `datadog_world`; this module is only the HTTP face.
+
+`POST /_sim/datadog/lose_answers {"writes": N}` applies the next N writes and answers them
+500 (an answer lost on its way back), so retries can be tested for duplicates.
 """
 
 from __future__ import annotations
@@ -102,6 +105,9 @@ class DatadogApp:
     def __init__(self, app_key: str = DEFAULT_APP_KEY) -> None:
         self.app_key = app_key
         """The application key the simulator accepts; the API key is `Simulator.tokens`'."""
+        self.lose_write_answers = 0
+        """The next this many writes (POST, DELETE) are applied, then answered 500, as when
+        the answer is lost on the way back: the client cannot tell that they landed."""
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/api/v1/monitor/search"), self._search_monitors),
             ("GET", re.compile(r"/api/v1/monitor/groups/search"), self._search_groups),
@@ -126,7 +132,12 @@ class DatadogApp:
             for method, pattern, handler in self._routes:
                 match = pattern.fullmatch(path)
                 if match is not None and method == request.method:
-                    return handler(request, ctx, match)
+                    response = handler(request, ctx, match)
+                    lost = request.method != "GET" and response.status < 300
+                    if lost and self.lose_write_answers > 0:
+                        self.lose_write_answers -= 1
+                        return self.fault_response("500", ctx, 0)
+                    return response
             raise _not_found()
         except ApiError as error:
             return SimResponse.json_body(error.status, error.payload(), JSON_MEDIA_TYPE)
@@ -158,7 +169,10 @@ class DatadogApp:
         }
 
     def control_routes(self) -> Mapping[tuple[str, str], ControlHandler]:
-        return {("POST", "/_sim/datadog/monitor_state"): self._control_monitor_state}
+        return {
+            ("POST", "/_sim/datadog/monitor_state"): self._control_monitor_state,
+            ("POST", "/_sim/datadog/lose_answers"): self._control_lose_answers,
+        }
 
     def config_section(self, simulator: Simulator, ca_bundle: Path) -> dict[str, ConfigValue]:
         return {
@@ -374,6 +388,19 @@ class DatadogApp:
         monitor = world.force_state(monitor_id, status, group, float(hold))
         render = _Render(world, ctx.now)
         return SimResponse.json_body(200, {"monitor": render.search_result(monitor)})
+
+    def _control_lose_answers(self, request: SimRequest, ctx: RequestContext) -> SimResponse:
+        """`POST /_sim/datadog/lose_answers {"writes": N}`: apply the next N writes, then
+        answer 500, so the cockpit's retry has to notice that they landed."""
+        try:
+            payload = request.json()
+        except ValueError:
+            raise ValueError("the body must be JSON") from None
+        writes = payload.get("writes") if isinstance(payload, dict) else None
+        if not isinstance(writes, int) or isinstance(writes, bool) or writes < 0:
+            raise ValueError('the body must be {"writes": N} with N >= 0')
+        self.lose_write_answers = writes
+        return SimResponse.json_body(200, {"lose_write_answers": writes})
 
 
 # --------------------------------------------------------------------------- search query

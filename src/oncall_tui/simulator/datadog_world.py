@@ -779,6 +779,8 @@ class DatadogWorld:
                     "start": when(d.start),
                     "end": when(d.end),
                     "status": d.status(self.now),
+                    "created": when(d.created),
+                    "canceled": when(d.canceled),
                     "created_by": d.created_by.email,
                 }
                 for d in self.downtimes.values()

@@ -7,8 +7,14 @@ its base URL); `Link` pagination (`per_page` up to 100); an `ETag` on every GET 
 304 for a matching `If-None-Match`; `x-ratelimit-*` headers from the token's hourly
 account, a 403 "API rate limit exceeded" when it is spent, and 403 or 429 with
 `retry-after` for the rate-limit fault; merges refused with 405 (conflict, failing checks,
-missing approval) or 409 (stale SHA); 422 for approving your own pull request. GraphQL is at
+missing approval) or 409 (stale SHA); 422 for approving your own pull request; 403 for
+re-running a run that has not failed; issue comments filtered by `since`. GraphQL is at
 `/graphql` (see `github_graphql`). State lives in `github_world`; this is only the HTTP face.
+
+`POST /_sim/github {"lose_write_answers": N}` applies the next N REST writes and answers
+them 500, as when an answer is lost on its way back, so retries can be tested for
+duplicates; `/_sim/state` lists the writes' effects (reviews, merged PRs, comments,
+re-runs).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -116,6 +122,9 @@ class GitHubApp:
         """Status of the rate-limit fault: 429, or 403 as GitHub also answers."""
         self.rate_limit_style = "secondary"
         """`secondary` (retry-after) or `primary` (x-ratelimit-remaining 0 and a reset)."""
+        self.lose_write_answers = 0
+        """The next this many REST writes are applied, then answered 500 (the answer lost
+        on the way back): the client cannot tell that they landed."""
         pull = REPO + r"/pulls/(?P<number>\d+)"
         issue = REPO + r"/issues/(?P<number>\d+)"
         run = REPO + r"/actions/runs/(?P<run_id>\d+)"
@@ -176,6 +185,14 @@ class GitHubApp:
                 match = pattern.fullmatch(path)
                 if match is not None and method == request.method:
                     response = handler(request, ctx, match)
+                    if (
+                        request.method != "GET"
+                        and path != "/graphql"
+                        and response.status < 300
+                        and self.lose_write_answers > 0
+                    ):
+                        self.lose_write_answers -= 1
+                        raise ApiError(500, "Server Error")
                     break
             else:
                 raise not_found()
@@ -248,7 +265,8 @@ class GitHubApp:
     # ------------------------------------------------------------------ control
 
     def _control(self, request: SimRequest, ctx: RequestContext) -> SimResponse:
-        """`POST /_sim/github`: rate-limit fault style, alert access, rate account."""
+        """`POST /_sim/github`: rate-limit fault style, alert access, rate account, answers
+        to lose after a write landed."""
         try:
             payload = request.json()
         except ValueError:
@@ -260,6 +278,7 @@ class GitHubApp:
             "rate_limit_style",
             "alerts_readable",
             "remaining",
+            "lose_write_answers",
         }
         if unknown:
             raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -274,6 +293,11 @@ class GitHubApp:
             self.rate_limit_style = payload["rate_limit_style"]
         if "alerts_readable" in payload:
             world.alerts_readable = bool(payload["alerts_readable"])
+        if "lose_write_answers" in payload:
+            lose = payload["lose_write_answers"]
+            if not isinstance(lose, int) or isinstance(lose, bool) or lose < 0:
+                raise ValueError("lose_write_answers must be an integer >= 0")
+            self.lose_write_answers = lose
         if "remaining" in payload:
             remaining = payload["remaining"]
             if not isinstance(remaining, int) or remaining < 0:
@@ -287,6 +311,7 @@ class GitHubApp:
                 "rate_limit_status": self.rate_limit_status,
                 "rate_limit_style": self.rate_limit_style,
                 "alerts_readable": world.alerts_readable,
+                "lose_write_answers": self.lose_write_answers,
                 "rate": world.rate.snapshot(ctx.now),
             },
         )
@@ -700,8 +725,10 @@ class GitHubApp:
     ) -> SimResponse:
         repo = self._repo(ctx, match)
         item = self._issue_or_pull(ctx, repo, match)
+        since = _timestamp_param(request, "since")
+        comments = [c for c in item.comments if since is None or c.updated_at >= since]
         render = _Render(ctx)
-        return _paginated(request, ctx, item.comments, lambda c: render.comment(item, c))
+        return _paginated(request, ctx, comments, lambda c: render.comment(item, c))
 
     def _create_comment(
         self, request: SimRequest, ctx: RequestContext, match: re.Match[str]
@@ -880,6 +907,22 @@ def _etag_matches(header: str, etag: str) -> bool:
         return False
     candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
     return "*" in candidates or etag in candidates
+
+
+def _timestamp_param(request: SimRequest, name: str) -> datetime | None:
+    """An ISO 8601 query parameter (`since=2026-11-27T14:00:00Z`); 422 if unreadable."""
+    value = request.first(name)
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [{"resource": "IssueComment", "field": name, "code": "invalid"}],
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _page_params(request: SimRequest) -> tuple[int, int]:

@@ -349,6 +349,7 @@ class PullRequest:
     merged_at: datetime | None = None
     merged_by: Account | None = None
     merge_commit_sha: str | None = None
+    merge_method: str | None = None
     closed_at: datetime | None = None
     reviews: list[Review] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
@@ -405,6 +406,18 @@ class Issue:
     state: str = "open"
     closed_at: datetime | None = None
     comments: list[Comment] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Rerun:
+    """One `POST .../rerun-failed-jobs` the world accepted."""
+
+    repo: str
+    run_id: int
+    run_attempt: int
+    """The attempt the re-run started."""
+    actor: Account
+    at: datetime
 
 
 class MergeRefused(ValueError):
@@ -525,6 +538,8 @@ class GitHubWorld:
         self.pulls: dict[tuple[str, int], PullRequest] = {}
         self.issues: dict[tuple[str, int], Issue] = {}
         self.alerts: dict[tuple[str, int], Alert] = {}
+        self.reruns: list[Rerun] = []
+        """Every re-run of failed jobs asked through the API, oldest first."""
         self._alert_numbers: dict[str, int] = {}
         self._ids: dict[str, int] = {}
         self._events: list[tuple[datetime, int, Event]] = []
@@ -958,6 +973,7 @@ class GitHubWorld:
         run.run_started_at = at
         run.actor = actor
         run.jobs.append(self._new_job(run, at))
+        self.reruns.append(Rerun(run.repo, run.id, run.run_attempt, actor, at))
         rng = self._rng("rerun", run.id, run.run_attempt)
         start = at + timedelta(seconds=rng.randrange(5, 40))
         finish = start + timedelta(seconds=rng.randrange(60, 300))
@@ -1237,6 +1253,7 @@ class GitHubWorld:
         pull.merged = True
         pull.merged_at = pull.closed_at = pull.updated_at = at
         pull.merged_by = user
+        pull.merge_method = method
         pull.merge_commit_sha = sha_for(pull.repo, "merge", pull.number, method)
         if pull.alert_number is not None:
             alert = self.alerts.get((pull.repo, pull.alert_number))
@@ -1315,6 +1332,9 @@ class GitHubWorld:
                         "sha": deployment.sha,
                     }
 
+    def _commentable(self) -> list[PullRequest | Issue]:
+        return [*self.pulls.values(), *self.issues.values()]
+
     def snapshot(self) -> dict[str, Any]:
         open_pulls = [p for p in self.pulls.values() if p.state == "open"]
         return {
@@ -1353,6 +1373,59 @@ class GitHubWorld:
                     "pull_request": a.pr_number,
                 }
                 for a in self.alerts.values()
+            ],
+            "reviews": [
+                {
+                    "repo": p.repo,
+                    "number": p.number,
+                    "id": r.id,
+                    "user": r.user.login,
+                    "state": r.state,
+                    "commit_id": r.commit_id,
+                    "submitted_at": iso(r.submitted_at),
+                }
+                for p in self.pulls.values()
+                for r in p.reviews
+            ],
+            "merged": [
+                {
+                    "repo": p.repo,
+                    "number": p.number,
+                    "title": p.title,
+                    "merged_by": p.merged_by.login if p.merged_by else None,
+                    "merged_at": iso(p.merged_at) if p.merged_at else None,
+                    "method": p.merge_method,
+                    "sha": p.merge_commit_sha,
+                }
+                for p in self.pulls.values()
+                if p.merged
+            ],
+            "comments": [
+                {
+                    "repo": item.repo,
+                    "number": item.number,
+                    "kind": "pull" if isinstance(item, PullRequest) else "issue",
+                    "id": c.id,
+                    "user": c.user.login,
+                    "body": c.body,
+                    "created_at": iso(c.created_at),
+                }
+                for item in self._commentable()
+                for c in item.comments
+            ],
+            "reruns": [
+                {
+                    "repo": r.repo,
+                    "run_id": r.run_id,
+                    "run_attempt": r.run_attempt,
+                    "actor": r.actor.login,
+                    "at": iso(r.at),
+                    "status": self.runs[r.run_id].status if r.run_id in self.runs else None,
+                    "conclusion": (
+                        self.runs[r.run_id].conclusion if r.run_id in self.runs else None
+                    ),
+                }
+                for r in self.reruns
             ],
             "alerts_readable": self.alerts_readable,
             "rate": self.rate.snapshot(self.now),

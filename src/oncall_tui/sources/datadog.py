@@ -17,6 +17,9 @@ away from what the engine owns:
   budget; the per-request timeout is `Configuration.request_timeout` (this SDK's endpoints
   take no `_request_timeout` keyword).
 
+Writes (`apply`, for the outbox): `mute` schedules a v2 downtime on one monitor, `unmute`
+cancels downtimes; a retry first looks for what the earlier try may have left.
+
 Errors become `sources.base` errors, one line each and never with a key in them.
 """
 
@@ -268,7 +271,46 @@ class DatadogSource:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadResponse(f"Datadog monitor has an unexpected shape ({exc!r})") from None
 
-    # -- writing -------------------------------------------------------------------------
+    # -- writing (the outbox calls `apply`, in a worker thread) ---------------------------
+
+    def apply(
+        self, action: str, targets: Sequence[str], payload: Mapping[str, Any], *, attempt: int
+    ) -> None:
+        """Apply one outbox write to each target monitor (`str(monitor_id)`).
+
+        - `mute`, `{"scope": str | None, "end": ISO-8601 | None, "reason": str}`: a v2
+          downtime from now until `end` (None: until unmuted) on the groups in `scope`
+          (None: all). On a retry, an active downtime on the monitor with the same scope
+          and message counts as done: the earlier try landed.
+        - `unmute`, `{"downtime_ids": [str, ...]}`: cancel each; one already cancelled or
+          gone counts as done. Without ids, the active downtimes made for this monitor
+          alone (by id, not by tags) are cancelled.
+
+        A 4xx from Datadog is a final `SourceError` in Datadog's words; rate limits, 5xx
+        and network failures are raised for the outbox to retry.
+        """
+        monitor_ids = [_target_monitor(target) for target in targets]
+        if action == "mute":
+            scope = str(payload.get("scope") or "").strip() or None
+            end = _end(payload.get("end"))
+            reason = str(payload.get("reason") or "")
+            # On a retry, what the earlier try may have left (read once for all targets).
+            active = self.active_downtimes() if attempt > 0 else []
+            for monitor_id in monitor_ids:
+                if _mute_of(active, monitor_id, scope, reason) is None:
+                    self.mute(monitor_id, scope, end, reason)
+        elif action == "unmute":
+            ids = payload.get("downtime_ids")
+            if ids is not None and (isinstance(ids, str) or not isinstance(ids, Sequence)):
+                raise SourceError("unmute: 'downtime_ids' must be a list of downtime ids")
+            chosen = [str(i) for i in ids or () if str(i)]
+            if not chosen:
+                wanted = set(monitor_ids)
+                chosen = [d.id for d in self.active_downtimes() if d.monitor_id in wanted]
+            for downtime_id in chosen:
+                self.unmute(downtime_id)
+        else:
+            raise SourceError(f"Datadog cannot {action}")
 
     def mute(self, monitor_id: int, scope: str | None, end: datetime | None, reason: str) -> str:
         """Schedule a v2 downtime on one monitor, from now until `end` (None: until
@@ -427,6 +469,48 @@ def scope_covers(scope: str, tags: frozenset[str]) -> bool:
         elif term not in tags:
             return False
     return True
+
+
+def _target_monitor(target: str) -> int:
+    text = str(target).strip()
+    if not text.isdigit():
+        raise SourceError(f"not a Datadog monitor id: {target!r}")
+    return int(text)
+
+
+def _end(value: Any) -> datetime | None:
+    """A mute's end from the payload: ISO-8601 with a zone, or None (until unmuted)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise SourceError(f"mute: 'end' must be an ISO-8601 time or null, not {value!r}")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SourceError(f"mute: 'end' is not an ISO-8601 time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise SourceError(f"mute: 'end' needs a time zone: {value!r}")
+    return moment
+
+
+def _mute_of(
+    downtimes: Sequence[_Downtime], monitor_id: int, scope: str | None, reason: str
+) -> _Downtime | None:
+    """The downtime on this monitor (by id) with this scope and message, if any."""
+    wanted = _scope_key(scope or "*")
+    for downtime in downtimes:
+        if (
+            downtime.monitor_id == monitor_id
+            and _scope_key(downtime.scope) == wanted
+            and downtime.message == reason
+        ):
+            return downtime
+    return None
+
+
+def _scope_key(scope: str) -> str:
+    """A scope compared loosely: the same tags, whatever the spacing."""
+    return ",".join(part.strip() for part in scope.strip().split(","))
 
 
 def _downtime(item: Any) -> _Downtime:

@@ -11,15 +11,22 @@ updates") need their body; it is asked once per PR and head commit, then remembe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.models import DependabotPR, Snapshot
-from oncall_tui.sources.base import BadResponse, RateBudget, SourceError
-from oncall_tui.sources.github._client import GitHubClient
+from oncall_tui.sources.base import (
+    AuthFailed,
+    BadResponse,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
+from oncall_tui.sources.github._client import GitHubClient, Refused
 from oncall_tui.sources.github._parse import (
     BUMP_RANK,
     ci_state,
@@ -47,6 +54,10 @@ boolean operators; qualifiers are exempt, but a shorter query is a safer query).
 MAX_PAGES = 10
 """GitHub search stops at 1,000 results (10 pages of 100)."""
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+MERGE_METHODS = ("squash", "merge", "rebase")
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far GitHub's clock may be behind ours when a retried comment looks for its first try."""
+VERBS = {"approve": "approve", "merge": "merge", "comment": "comment on"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +277,150 @@ class GitHubDependabotSource:
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise BadResponse(f"GitHub pull request has an unexpected shape ({exc!r})") from None
 
-    # -- actions (behind the outbox) -----------------------------------------------------
+    # -- writing (called by the outbox, in a worker thread) ------------------------------
+
+    def apply(
+        self, action: str, targets: Sequence[str], payload: Mapping[str, Any], *, attempt: int
+    ) -> None:
+        """Apply one outbox write to every target pull request (`"owner/repo#N"`).
+
+        - `approve`, `{}`: a PR the token's user already approved is skipped.
+        - `merge`, `{"method": "squash"|"merge"|"rebase", "shas": {key: head_sha}}`: with a
+          SHA GitHub refuses (409) if the head moved since the engineer looked; a PR that
+          is already merged counts as done.
+        - `comment`, `{"body": ..., "since": ISO-8601?}`: on a retry, an identical comment
+          by the token's user made since `since` (when the write was submitted; without
+          it, any time) counts as done.
+
+        Every target is tried: one PR's refusal (a 4xx: conflict, failing check, own PR)
+        does not stop the others, and the refusals are raised together at the end as one
+        final `SourceError` in GitHub's own words. A transient failure (rate limit, 5xx,
+        network, token) is raised at once for the outbox to retry, and the retry skips the
+        PRs already done. The client spaces the writes (`WRITE_SPACING`: at most 80
+        content-creating requests a minute).
+        """
+        keys = [_pr_key(target) for target in targets]
+        step: Callable[[str, int, str], None]
+        if action == "approve":
+            step = self._approve_once
+        elif action == "merge":
+            method = str(payload.get("method") or self._settings.merge_method)
+            if method not in MERGE_METHODS:
+                raise SourceError(f"GitHub cannot merge by {method!r}: use squash, merge or rebase")
+            shas = payload.get("shas") or {}
+            if not isinstance(shas, Mapping):
+                raise SourceError("merge: 'shas' must map pull request keys to head SHAs")
+
+            def step(repo: str, number: int, key: str) -> None:
+                sha = str(shas.get(key) or "")
+                self._merge_once(repo, number, key, method, sha, attempt=attempt)
+
+        elif action == "comment":
+            body = str(payload.get("body") or "")
+            if not body.strip():
+                raise SourceError("A comment needs some text")
+            since = _since(payload.get("since"))
+
+            def step(repo: str, number: int, key: str) -> None:
+                self._comment_once(repo, number, key, body, since, attempt=attempt)
+
+        else:
+            raise SourceError(f"Dependabot cannot {action}")
+        refused: list[tuple[str, SourceError]] = []
+        for repo, number, key in keys:
+            try:
+                step(repo, number, key)
+            except (RateLimited, Unavailable, AuthFailed):
+                raise
+            except SourceError as exc:
+                refused.append((key, exc))
+        if refused:
+            raise _refusal(VERBS[action], len(keys), refused)
+
+    def _approve_once(self, repo: str, number: int, key: str) -> None:
+        if not self._approved_by_me(repo, number, key):
+            self.approve(repo, number)
+
+    def _approved_by_me(self, repo: str, number: int, key: str) -> bool:
+        """Whether the token's user's latest deciding review is an approval."""
+        me = self._client.me().lower()
+
+        def read() -> bool:
+            latest = ""
+            for review in self._client.gh.get_repo(repo).get_pull(number).get_reviews():
+                login = review.user.login if review.user is not None else ""
+                deciding = review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED")
+                if login.lower() == me and deciding:
+                    latest = review.state
+            return latest == "APPROVED"
+
+        return self._client.call(f"reviews of {key}", read)
+
+    def _merge_once(
+        self, repo: str, number: int, key: str, method: str, sha: str, *, attempt: int
+    ) -> None:
+        if attempt > 0 and self._pull(repo, number).get("merged"):
+            return
+        try:
+            self.merge(repo, number, method, sha)
+        except Refused as exc:
+            # Refused: done if the PR is merged after all (an earlier try, or a teammate);
+            # otherwise say why in GitHub's words, and name a conflict as one.
+            pull = self._pull(repo, number)
+            if pull.get("merged"):
+                return
+            reason = exc.reason or exc.message
+            if pull.get("mergeable_state") == "dirty" and "conflict" not in reason.lower():
+                reason = f"{reason} (merge conflict)"
+            elif pull.get("state") == "closed":
+                reason = f"{reason} (closed without merging)"
+            raise Refused(exc.message, status=exc.status, reason=reason) from None
+
+    def _pull(self, repo: str, number: int) -> Mapping[str, Any]:
+        pull = self._client.get_json(f"/repos/{repo}/pulls/{number}")
+        if not isinstance(pull, dict):
+            raise BadResponse(f"GitHub pull request {repo}#{number}: expected an object")
+        return pull
+
+    def _comment_once(
+        self,
+        repo: str,
+        number: int,
+        key: str,
+        body: str,
+        since: datetime | None,
+        *,
+        attempt: int,
+    ) -> None:
+        if attempt > 0 and self._has_comment(repo, number, key, body, since):
+            return
+        self.comment(repo, number, body)
+
+    def _has_comment(
+        self, repo: str, number: int, key: str, body: str, since: datetime | None
+    ) -> bool:
+        """Whether the token's user already left this comment (since `since`, give or take
+        the clocks' skew)."""
+        me = self._client.me().lower()
+        after = since - CLOCK_SKEW if since is not None else None
+        text = body.strip()
+
+        def read() -> bool:
+            issue = self._client.gh.get_repo(repo).get_issue(number)
+            comments = (
+                issue.get_comments(since=after) if after is not None else issue.get_comments()
+            )
+            for comment in comments:
+                login = comment.user.login if comment.user is not None else ""
+                if login.lower() != me or (comment.body or "").strip() != text:
+                    continue
+                if after is None or comment.created_at >= after:
+                    return True
+            return False
+
+        return self._client.call(f"comments of {key}", read)
+
+    # -- actions (one pull request each) -------------------------------------------------
 
     def approve(self, repo: str, number: int, body: str = "") -> None:
         """Approve the pull request (GitHub refuses 422 on your own)."""
@@ -311,6 +465,52 @@ class GitHubDependabotSource:
     def publish_comment(self, repo: str, issue_number: int, body: str) -> str:
         """Post a comment (the handover) on an issue; returns its URL."""
         return self.comment(repo, issue_number, body)
+
+
+def _pr_key(target: str) -> tuple[str, int, str]:
+    """`"owner/repo#N"` as (repo, number, key)."""
+    repo, _, number = str(target).strip().rpartition("#")
+    owner, _, name = repo.partition("/")
+    if not owner or not name or "/" in name or not number.isdigit():
+        raise SourceError(f"not a pull request key (owner/repo#N): {target!r}")
+    return repo, int(number), f"{repo}#{int(number)}"
+
+
+def _since(value: Any) -> datetime | None:
+    """The `since` of a comment payload; unreadable counts as absent (any time)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _refusal(verb: str, total: int, refused: Sequence[tuple[str, SourceError]]) -> SourceError:
+    """One final error for the PRs GitHub refused, each with GitHub's reason."""
+
+    def reason_of(exc: SourceError) -> str:
+        return exc.reason if isinstance(exc, Refused) and exc.reason else exc.message
+
+    def why(key: str, exc: SourceError) -> str:
+        status = f" ({exc.status})" if exc.status is not None else ""
+        return f"{key}{status}: {reason_of(exc)}"
+
+    status = refused[0][1].status
+    if total == 1:
+        key, exc = refused[0]
+        return Refused(
+            f"GitHub refused to {verb} {why(key, exc)}", status=status, reason=reason_of(exc)
+        )
+    reasons = "; ".join(why(key, exc) for key, exc in refused)
+    return Refused(
+        f"GitHub refused to {verb} {len(refused)} of {total} pull requests: {reasons}",
+        status=status,
+        reason=reasons,
+    )
 
 
 def _repo_of(pull: Mapping[str, Any]) -> str:

@@ -25,7 +25,14 @@ from github.WorkflowJob import WorkflowJob
 
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.models import Deploy, Snapshot
-from oncall_tui.sources.base import AuthFailed, BadResponse, RateBudget, SourceError
+from oncall_tui.sources.base import (
+    AuthFailed,
+    BadResponse,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
 from oncall_tui.sources.github._client import GitHubClient, http_error
 from oncall_tui.sources.github._parse import (
     TERMINAL,
@@ -34,7 +41,7 @@ from oncall_tui.sources.github._parse import (
     run_state,
     target_environment,
 )
-from oncall_tui.sources.github._queries import deploys_query
+from oncall_tui.sources.github._queries import deploys_query, last_success_query
 
 if TYPE_CHECKING:
     from oncall_tui.config import GitHubSettings, RepositorySettings
@@ -91,6 +98,8 @@ class GitHubDeploySource:
             else:
                 client = GitHubClient(settings, clock, write_spacing=write_spacing)
         self._client = client
+        self._rerun_from: dict[tuple[str, int], int] = {}
+        """(repo, run id) -> the run's attempt number when its re-run was first tried."""
 
     @property
     def label(self) -> str:
@@ -171,6 +180,131 @@ class GitHubDeploySource:
                 continue
             seen.add(environment)
             yield _run_deploy(repo.name, environment, run)
+
+    def last_success(self, repo: str, environment: str) -> Deploy | None:
+        """The last successful deploy of `repo` to `environment`, for rollback decisions
+        (None if none among the newest). See `last_successes`."""
+        return self.last_successes(repo, [environment])[environment]
+
+    def last_successes(
+        self, repo: str, environments: Sequence[str] | None = None
+    ) -> dict[str, Deploy | None]:
+        """The last successful deploy of `repo` to each environment (default: the
+        configured ones), for the detail view's rollback line. One call whatever the number
+        of environments: a GraphQL query of the 20 newest deployments per environment
+        (1 point for five), or for a deploy workflow its successful runs (REST,
+        conditional: free while unchanged). Meant for the detail view, not the poll."""
+        configured = next(
+            (r for r in self._settings.repositories if r.name.lower() == repo.lower()), None
+        )
+        if environments is None:
+            environments = (
+                self._settings.environments_for(configured)
+                if configured is not None
+                else self._settings.environments
+            )
+        wanted = list(dict.fromkeys(environments))
+        if not wanted:
+            return {}
+        if configured is not None and configured.workflow is not None:
+            return self._last_successful_runs(configured, configured.workflow, wanted)
+        return self._last_successful_deployments(repo, wanted)
+
+    def _last_successful_deployments(
+        self, repo: str, environments: Sequence[str]
+    ) -> dict[str, Deploy | None]:
+        data, errors = self._client.graphql(last_success_query(repo, environments))
+        node = data.get("repository")
+        if not isinstance(node, dict):
+            if any(error.get("type") == "NOT_FOUND" for error in errors):
+                raise SourceError(
+                    f"GitHub repository {repo} was not found (or the token may not see it)"
+                )
+            raise BadResponse(f"GitHub GraphQL: no answer for {repo}")
+        found: dict[str, Deploy | None] = {}
+        for e, environment in enumerate(environments):
+            connection = node.get(f"e{e}") or {}
+            nodes = connection.get("nodes") if isinstance(connection, dict) else None
+            found[environment] = None
+            for item in nodes or []:
+                if not isinstance(item, dict):
+                    continue
+                deploy = _deployment(repo, environment, item, str(node.get("url") or ""))
+                if deploy.deploy_state == "success":
+                    found[environment] = deploy
+                    break
+        return found
+
+    def _last_successful_runs(
+        self, repo: RepositorySettings, workflow: str, environments: Sequence[str]
+    ) -> dict[str, Deploy | None]:
+        path = f"/repos/{repo.name}/actions/workflows/{workflow}/runs"
+        body = self._client.get_json(path, {"status": "success", "per_page": RUNS_PAGE})
+        runs = body.get("workflow_runs") if isinstance(body, dict) else None
+        if not isinstance(runs, list):
+            raise BadResponse(f"GitHub {path}: no 'workflow_runs' list")
+        known = tuple(dict.fromkeys((*self._settings.environments_for(repo), *environments)))
+        found: dict[str, Deploy | None] = dict.fromkeys(environments)
+        for run in runs:  # newest first
+            if not isinstance(run, dict):
+                continue
+            environment = _run_environment(run, known)
+            if environment is None or environment not in found or found[environment]:
+                continue
+            deploy = _run_deploy(repo.name, environment, run)
+            if deploy.deploy_state == "success":
+                found[environment] = deploy
+        return found
+
+    # -- writing (called by the outbox, in a worker thread) ------------------------------
+
+    def apply(
+        self, action: str, targets: Sequence[str], payload: Mapping[str, Any], *, attempt: int
+    ) -> None:
+        """Apply one outbox write. `rerun`, targets `["owner/repo:env"]`, payload
+        `{"repo": "owner/repo", "run_id": int}`: re-run the run's failed jobs. A run that
+        is not finished (already re-running, or still going) counts as done, and so, on a
+        retry, does a run whose attempt moved on since the first try."""
+        if action != "rerun":
+            raise SourceError(f"Deploys cannot {action}")
+        repo = str(payload.get("repo") or "")
+        if not repo and targets:
+            repo = str(targets[0]).partition(":")[0]
+        run_id = payload.get("run_id")
+        if isinstance(run_id, str) and run_id.isdigit():
+            run_id = int(run_id)
+        if "/" not in repo or isinstance(run_id, bool) or not isinstance(run_id, int):
+            raise SourceError("rerun needs a repository (owner/repo) and a workflow run id")
+        self._rerun_once(repo, run_id, attempt=attempt)
+
+    def _rerun_once(self, repo: str, run_id: int, *, attempt: int) -> None:
+        run = self._run(repo, run_id)
+        if run.get("status") != "completed":
+            return  # re-running already (ours, or someone else's), or not finished
+        run_attempt = _int(run.get("run_attempt"), 1)
+        key = (repo.lower(), run_id)
+        if attempt == 0:
+            self._rerun_from[key] = run_attempt
+        else:
+            first = self._rerun_from.get(key)
+            if first is not None and run_attempt > first:
+                return  # the earlier try landed (and the new attempt already finished)
+            if first is None and run.get("conclusion") == "success":
+                return  # restarted since: a run that succeeded needs no re-run
+        try:
+            self.rerun_failed_jobs(repo, run_id)
+        except (RateLimited, Unavailable, AuthFailed):
+            raise
+        except SourceError:
+            if self._run(repo, run_id).get("status") != "completed":
+                return  # someone re-ran it meanwhile
+            raise
+
+    def _run(self, repo: str, run_id: int) -> Mapping[str, Any]:
+        run = self._client.get_json(f"/repos/{repo}/actions/runs/{run_id}")
+        if not isinstance(run, dict):
+            raise BadResponse(f"GitHub run {run_id} of {repo}: expected an object")
+        return run
 
     # -- details and actions (behind the outbox) -----------------------------------------
 
@@ -284,6 +418,10 @@ def _run_deploy(repo: str, environment: str, run: Mapping[str, Any]) -> Deploy:
         raise BadResponse(
             f"GitHub workflow run of {repo} has an unexpected shape ({exc!r})"
         ) from None
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def _when(value: Any) -> datetime | None:
