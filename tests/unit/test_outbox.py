@@ -188,3 +188,75 @@ def test_cancel_drops_a_pending_write() -> None:
     entry = box.submit("pages", "snooze", ["Q1"], {"seconds": 3600})
     assert box.cancel(entry.id).state == "cancelled"
     assert journal.open_outbox() == []
+
+
+def test_journal_v2_keeps_events_annotations_shifts_and_drafts(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from oncall_tui.domain.models import Event
+
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal.open(path)
+    events = [
+        Event("pages", "added", "Q1", "db down", T0, None, "triggered"),
+        Event(
+            "pages",
+            "changed",
+            "Q1",
+            "db down",
+            T0 + timedelta(minutes=3),
+            "triggered",
+            "acknowledged",
+        ),
+    ]
+    journal.add_events(events)
+    journal.add_events([])
+    journal.add_annotation(
+        at=T0,
+        source="monitors",
+        key="42",
+        title="queue lag",
+        text="watching",
+        watch=True,
+        watch_trigger="if lag > 5 min, page data team",
+    )
+    journal.start_shift(T0, engineer="Alex")
+    journal.save_draft("handover", "first", T0)
+    journal.save_draft("handover", "second", T0 + timedelta(minutes=1))
+    journal.close()
+
+    again = Journal.open(path)
+    assert again.events() == events
+    assert again.events(since=T0 + timedelta(minutes=1)) == events[1:]
+    assert again.event_count() == 2
+    (note,) = again.annotations()
+    assert (note.key, note.watch, note.watch_trigger) == (
+        "42",
+        True,
+        "if lag > 5 min, page data team",
+    )
+    shift = again.current_shift()
+    assert shift is not None and shift.engineer == "Alex" and shift.ended_at is None
+    ended = again.end_shift(T0 + timedelta(hours=8))
+    assert ended is not None and ended.ended_at == T0 + timedelta(hours=8)
+    assert again.load_draft("handover") == "second"
+    assert again.load_draft("nothing") is None
+
+
+def test_a_version_1_journal_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(
+        "INSERT INTO outbox (created_at, source, action, targets, payload, state) "
+        "VALUES ('2026-11-27T14:00:00+00:00', 'pages', 'note', '[\"Q1\"]', '{}', 'pending')"
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    journal = Journal.open(path)
+    assert journal.version == len(MIGRATIONS)
+    assert [e.action for e in journal.open_outbox()] == ["note"]
+    assert journal.events() == []

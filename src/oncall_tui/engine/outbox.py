@@ -54,7 +54,7 @@ class Outbox:
         *,
         read_only: bool = False,
         on_change: Callable[[OutboxEntry], None] | None = None,
-        timeout: float = 30.0,
+        timeout: float = 120.0,
         backoff_base: float = 5.0,
         backoff_cap: float = 300.0,
         rng: random.Random | None = None,
@@ -70,6 +70,9 @@ class Outbox:
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # A write that timed out may still be running in its thread; it is not sent again
+        # until that thread has finished, so two attempts never race.
+        self._stragglers: dict[int, asyncio.Future[None]] = {}
 
     # -- the cockpit's side --------------------------------------------------------------
 
@@ -151,6 +154,11 @@ class Outbox:
         next_due: float | None = None
         for entry in self.journal.open_outbox():
             now = self._clock.now()
+            straggler = self._stragglers.get(entry.id)
+            if straggler is not None and not straggler.done():
+                next_due = 1.0 if next_due is None else min(next_due, 1.0)
+                continue
+            self._stragglers.pop(entry.id, None)
             if entry.next_attempt_at is not None and entry.next_attempt_at > now:
                 wait = (entry.next_attempt_at - now).total_seconds()
                 next_due = wait if next_due is None else min(next_due, wait)
@@ -170,14 +178,16 @@ class Outbox:
             entry.id, state="in_flight", attempts=attempt + 1, last_error=entry.last_error
         )
         self._on_change(entry)
-        try:
-            await asyncio.wait_for(
-                asyncio.to_thread(
-                    writer.apply, entry.action, entry.targets, entry.payload, attempt=attempt
-                ),
-                timeout=self.timeout,
+        call = asyncio.ensure_future(
+            asyncio.to_thread(
+                writer.apply, entry.action, entry.targets, entry.payload, attempt=attempt
             )
+        )
+        try:
+            await asyncio.wait_for(asyncio.shield(call), timeout=self.timeout)
         except TimeoutError:
+            self._stragglers[entry.id] = call
+            call.add_done_callback(_consume)
             return self._retry(entry, Unavailable(f"no answer within {self.timeout:g} s"))
         except (RateLimited, Unavailable, AuthFailed) as exc:
             return self._retry(entry, exc)
@@ -212,3 +222,9 @@ class Outbox:
             done_at=self._clock.now(),
         )
         self._on_change(entry)
+
+
+def _consume(future: asyncio.Future[None]) -> None:
+    """Retrieve a straggler's outcome so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()

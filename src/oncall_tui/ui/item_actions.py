@@ -19,6 +19,10 @@ from oncall_tui.ui.screens.actions import (
     MuteScreen,
 )
 
+GITHUB_BATCH = 10
+"""PRs per outbox write: GitHub writes are spaced (secondary rate limits), so a write to many
+PRs is split to stay well inside the outbox's per-write timeout."""
+
 DEPENDABOT_COMMENTS: tuple[tuple[str, str], ...] = (
     ("@dependabot rebase", "@dependabot rebase: rebase the PR on its base branch"),
     ("@dependabot recreate", "@dependabot recreate: recreate it, dropping edits made to it"),
@@ -91,7 +95,7 @@ class DependabotActions(Submitter):
         if not todo:
             self._app.notify("Already approved.", timeout=3)
             return
-        self.submit("approve", [p.key for p in todo], {})
+        self._batched("approve", todo, {})
 
     def merge(self, prs: Sequence[DependabotPR]) -> None:
         if not self.chosen(prs):
@@ -105,7 +109,7 @@ class DependabotActions(Submitter):
 
         def merge_now(answer: Confirmed | None) -> None:
             if answer is not None:
-                self.submit("merge", [p.key for p in prs], payload)
+                self._batched("merge", prs, payload)
 
         def first(answer: Confirmed | None) -> None:
             if answer is None:
@@ -136,11 +140,16 @@ class DependabotActions(Submitter):
         def answered(body: str | None) -> None:
             if body is not None:
                 payload = {"body": body, "since": app.clock.now().isoformat()}
-                self.submit("comment", [p.key for p in prs], payload)
+                self._batched("comment", prs, payload)
 
         self._app.push_screen(
             ChoiceScreen("Ask Dependabot to", list(DEPENDABOT_COMMENTS)), answered
         )
+
+    def _batched(self, action: str, prs: Sequence[DependabotPR], payload: dict[str, Any]) -> None:
+        for start in range(0, len(prs), GITHUB_BATCH):
+            if not self.submit(action, [p.key for p in prs[start : start + GITHUB_BATCH]], payload):
+                return
 
 
 class DeployActions(Submitter):

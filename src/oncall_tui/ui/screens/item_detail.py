@@ -122,10 +122,11 @@ def deploy_loader(source: Any, deploy: Deploy, environments: list[str]) -> Loade
                 state = getattr(job, "conclusion", None) or getattr(job, "status", "")
                 failed = ", ".join(getattr(job, "failed_steps", ()) or ())
                 table.add_row(f"  {job.name}", str(state), f"failed: {failed}" if failed else "")
-        if hasattr(source, "last_success"):
+        if hasattr(source, "last_successes"):
             table.add_row(Text("Last success per environment", style="bold"), "", "")
+            successes = source.last_successes(deploy.repo, environments)
             for environment in environments:
-                last = source.last_success(deploy.repo, environment)
+                last = successes.get(environment)
                 when = (last.finished_at or last.started_at) if last is not None else None
                 table.add_row(
                     f"  {environment}",
