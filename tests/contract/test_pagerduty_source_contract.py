@@ -117,6 +117,7 @@ def test_detail_fits_the_description(simulator: Simulator) -> None:
     assert [e.request.path for e in exchanges] == [
         f"/incidents/{page.key}",
         f"/incidents/{page.key}/log_entries",
+        f"/incidents/{page.key}/notes",
     ]
     assert all(e.response.status == 200 for e in exchanges)
 

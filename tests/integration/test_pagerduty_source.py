@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -270,6 +270,11 @@ def test_on_call_lists_every_level_of_the_configured_policies(
         (o["escalation_policy"], o["level"], o["user"], o["start"], o["end"])
         for o in _world_oncalls(simulator)
     }
+    now = sim_clock.now()
+    upcoming = [o for o in snapshot.on_call if o.start is not None and o.start > now]
+    assert upcoming, "the next day's shifts say who comes next"
+    assert all(o.start is not None and o.start <= now + timedelta(hours=24) for o in upcoming)
+    current = [o for o in snapshot.on_call if o.start is None or o.start <= now]
     got = {
         (
             o.escalation_policy,
@@ -278,7 +283,7 @@ def test_on_call_lists_every_level_of_the_configured_policies(
             o.start.strftime("%Y-%m-%dT%H:%M:%SZ") if o.start else None,
             o.end.strftime("%Y-%m-%dT%H:%M:%SZ") if o.end else None,
         )
-        for o in snapshot.on_call
+        for o in current
     }
     assert got == expected
     assert {o.level for o in snapshot.on_call} == {1, 2}
@@ -293,15 +298,17 @@ def test_on_call_for_one_policy_only(simulator: Simulator) -> None:
     world = simulator.world.pagerduty
     policy = next(iter(world.policies.values()))
     with source_for(simulator, escalation_policy_ids=(policy.id,)) as source:
-        on_call = source.fetch().on_call
-    assert on_call and {o.escalation_policy for o in on_call} == {policy.name}
+        snapshot = source.fetch()
+    on_call = [o for o in snapshot.on_call if o.start is None or o.start <= snapshot.taken_at]
+    assert on_call and {o.escalation_policy for o in snapshot.on_call} == {policy.name}
     assert len(on_call) == len(policy.rules)
 
 
 def test_on_call_without_policies_is_the_token_owners_own(simulator: Simulator) -> None:
     me = simulator.world.pagerduty.me
     with source_for(simulator, escalation_policy_ids=()) as source:
-        on_call = source.fetch().on_call
+        snapshot = source.fetch()
+    on_call = [o for o in snapshot.on_call if o.start is None or o.start <= snapshot.taken_at]
     expected = {
         (o["escalation_policy"], o["level"])
         for o in _world_oncalls(simulator)
@@ -321,7 +328,9 @@ def test_detail_returns_the_page_with_its_log_entries(simulator: Simulator) -> N
         detail = source.detail(page.key)
     incident = simulator.world.pagerduty.incidents[page.key]
     assert detail.page == page
-    assert detail.description == incident.title
+    assert detail.description.startswith(incident.title)
+    assert "Runbook: https://" in detail.description
+    assert [n.summary for n in detail.notes] == [n.content for n in incident.notes]
     newest_first = list(reversed(incident.log_entries))[:50]
     assert [e.id for e in detail.log_entries] == [e.id for e in newest_first]
     assert [e.type for e in detail.log_entries] == [e.type for e in newest_first]
