@@ -12,6 +12,9 @@ Each line reads `name: value unit (target)`. The figures:
   a poll (SDK calls run in threads, so the loop must stay responsive).
 - `github_points_per_hour`: GitHub rate-limit points the two GitHub sources spend in one
   simulated hour watching 20 repositories at the default intervals (`bench/github_budget.py`).
+- `scale` (`bench/scale.py`), `soak` (`bench/soak.py`) and `faults` (`bench/faults.py`, a
+  matrix of scenario, outcome and requests sent during the fault): issue 7's hardening
+  figures; together they take several minutes.
 """
 
 from __future__ import annotations
@@ -220,11 +223,34 @@ def github_budget() -> list[Figure]:
     return figures()
 
 
+def scale() -> list[Figure]:
+    from scale import figures  # bench/scale.py
+
+    return figures()
+
+
+def soak() -> list[Figure]:
+    from soak import figures  # bench/soak.py
+
+    return figures()
+
+
+def faults() -> list[Figure]:
+    """The fault matrix prints rows, not figures (bench/faults.py)."""
+    from faults import main as matrix
+
+    matrix([])
+    return []
+
+
 BENCHES: dict[str, Callable[[], list[Figure]]] = {
     "first_paint": demo_first_paint,
     "apply": apply_snapshot,
     "stall": stall_slow_provider,
     "github_budget": github_budget,
+    "scale": scale,
+    "soak": soak,
+    "faults": faults,
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -138,6 +138,7 @@ class OncallApp(App[None]):
         self.actions: dict[str, Submitter] = {}
         self.snapshots: dict[str, Snapshot] = {}
         self._note_drafts: dict[tuple[str, str], str] = {}
+        self._ages_at = clock.now()
         self._previous_pages: Snapshot | None = None
         # Kept by reference (filled in `compose`): `query_one` looks at the *current*
         # screen, which is a dialog whenever one is open, while data keeps arriving.
@@ -398,8 +399,11 @@ class OncallApp(App[None]):
         for name, poller in self.pollers.items():
             pane = self.pane(name)
             pane.set_freshness(poller.freshness, now)
-            if int(now.timestamp()) % 15 == 0:
-                pane.refresh_ages(now)
+        # Ages move every 15 s of the cockpit's clock (a fake clock in tests: then never).
+        if now - self._ages_at >= timedelta(seconds=15):
+            self._ages_at = now
+            for name in self.pollers:
+                self.pane(name).refresh_ages(now)
 
     def _shift_end(self, snapshot: Snapshot) -> datetime | None:
         if self.settings.shift.end is not None:

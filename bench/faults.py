@@ -1,0 +1,383 @@
+"""Fault matrix: each provider x each fault, through a headless cockpit on the simulator.
+
+`python bench/faults.py [PROVIDER ...]` prints one row per scenario:
+`scenario | outcome | requests sent during the fault`.
+
+Every scenario builds a fresh demo world (seed 7, default scenario) on a `FakeClock`, starts
+`OncallApp` headless (`run_test`) with the real sources (real SDKs over HTTPS), waits for the
+four panes to fill, then:
+
+1. injects the fault on one provider and presses `r`;
+2. drives the fake clock from one poller deadline to the next for `FAULT_SECONDS` of
+   simulated time (the pollers' real backoff and Retry-After decide when they poll);
+3. checks after every step that the cockpit still runs, that the affected panes (GitHub
+   feeds two: Deploys and Dependabot) show "⚠" with the age of their last good data and keep
+   their last good rows, and that no other pane shows "⚠";
+4. counts the provider requests the simulator received during the fault and the poll
+   attempts, and checks them against the most the backoff schedule allows (a fixed-interval
+   poller with no backoff would make `FAULT_SECONDS / interval` attempts) and against the
+   provider's per-minute rate limit;
+5. clears the fault *without* pressing `r` and drives the clock until the panes recover by
+   themselves (within the backoff cap).
+
+Timeouts are shortened so the bench runs in seconds: the faulted provider's `timeout` is set to
+`SOURCE_TIMEOUT` (1 s) and "slow" answers after `SLOW_DELAY` (3 s), longer than the timeout.
+The "latency 10 s" row uses the simulator's 10 s delay with the same 1 s timeout, so it is a
+timeout case too; it costs ~1 s of wall time per attempt, not 10 (the handler threads sleep
+on, the cockpit does not wait for them).
+
+Connection refused goes through a small TCP forwarder in front of one provider (the other
+providers talk to the simulator directly); the forwarder is closed for the fault and opened
+again on the same port to recover. Its "requests" column counts refused connection attempts
+as seen by the poller (attempts), since nothing listens to count them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+from oncall_tui.config import Settings
+from oncall_tui.demo import demo_settings
+from oncall_tui.domain.clock import FakeClock
+from oncall_tui.engine.poller import Poller
+from oncall_tui.simulator import Simulator, World
+from oncall_tui.sources.factory import build_sources
+from oncall_tui.ui.app import OncallApp
+
+PROVIDERS: dict[str, tuple[str, ...]] = {
+    "pagerduty": ("pages",),
+    "datadog": ("monitors",),
+    "github": ("deploys", "dependabot"),
+}
+SOURCE_TIMEOUT = 1.0
+SLOW_DELAY = 3.0
+FAULT_SECONDS = 600.0
+"""Simulated seconds each fault lasts."""
+RETRY_AFTER = 120
+SIZE = (160, 48)
+
+Row = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    mode: str | None  # simulator mode, or None for the special cases below
+    retry_after: int | None = None
+    delay: float | None = None
+    refused: bool = False
+    alternating: bool = False
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault("429 Retry-After 120", "429", retry_after=RETRY_AFTER),
+    Fault("500", "500"),
+    Fault(f"timeout (slow {SLOW_DELAY:g}s > {SOURCE_TIMEOUT:g}s)", "slow", delay=SLOW_DELAY),
+    Fault("401", "401"),
+    Fault("malformed (truncated body)", "malformed"),
+    Fault("connection refused", None, refused=True),
+    Fault(f"latency 10s (timeout {SOURCE_TIMEOUT:g}s)", "slow", delay=10.0),
+    Fault("flapping 500/ok (every other step)", "500", alternating=True),
+)
+
+
+# -- a TCP forwarder that can be closed (connection refused) and opened again ---------------
+
+
+class Forwarder:
+    """Forwards 127.0.0.1:port to the simulator; `close()` refuses, `open()` serves again."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.accepted = 0
+
+    def open(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+
+# -- driving the cockpit on a fake clock ---------------------------------------------------
+
+
+def _settings(simulator: Simulator, provider: str, forward: int | None) -> Settings:
+    s = demo_settings(Settings(), simulator)
+    # Only the faulted provider gets the short timeout: the others keep the default, so a
+    # busy machine cannot make a healthy pane time out and look like a leaked error.
+    section = getattr(s, provider)
+    s = replace(s, **{provider: replace(section, timeout=SOURCE_TIMEOUT)})
+    if forward is not None:
+        section = getattr(s, provider)
+        url = section.base_url.replace(f":{simulator.port}/", f":{forward}/")
+        s = replace(s, **{provider: replace(section, base_url=url)})
+    return s
+
+
+def _next_deadline(clock: FakeClock) -> float | None:
+    pending = [d for d, f in clock._sleepers if not f.done()]  # bench-only peek
+    return min(pending) - clock.monotonic() if pending else None
+
+
+async def _settle(app: OncallApp, clock: FakeClock, expected_sleepers: int) -> None:
+    """Wait (real time) until every poller is parked on the clock again."""
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.005)
+        if clock.sleepers >= expected_sleepers and not any(
+            p.freshness.polling for p in app.pollers.values()
+        ):
+            await asyncio.sleep(0.01)  # let the posted messages reach the panes
+            return
+    raise RuntimeError("pollers did not settle within 30 s")
+
+
+def _min_gap(failures: int, poller: Poller, fault: Fault) -> float:
+    """The shortest wait the backoff allows after `failures` consecutive failures."""
+    base, cap = poller._backoff_base, poller._backoff_cap
+    step = min(cap, base * 2 ** max(0, failures - 1))
+    gap = max(base, step / 2)
+    if fault.mode == "429" and fault.retry_after is not None:
+        gap = max(gap, fault.retry_after)
+    if fault.mode == "401":
+        gap = cap
+    return gap
+
+
+def _max_attempts(seconds: float, poller: Poller, fault: Fault) -> int:
+    """Most poll attempts the backoff schedule allows in `seconds` (+1 for the `r` press)."""
+    attempts, elapsed = 1, 0.0
+    while True:
+        elapsed += _min_gap(attempts, poller, fault)
+        if elapsed > seconds:
+            return attempts + 1
+        attempts += 1
+
+
+@dataclass
+class Check:
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
+
+
+async def _scenario(provider: str, fault: Fault) -> Row:
+    panes = PROVIDERS[provider]
+    clock = FakeClock()
+    name = f"{provider} {fault.name}"
+    check = Check()
+    with Simulator(World(seed=7, clock=clock, scenario="default")) as simulator:
+        forwarder = Forwarder(simulator.port) if fault.refused else None
+        if forwarder is not None:
+            forwarder.open()
+        settings = _settings(simulator, provider, forwarder.port if forwarder else None)
+        app = OncallApp(settings, build_sources(settings, clock), clock, state_file=None)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                sleepers = len(app.pollers) + 1  # the outbox naps on the clock too
+                start = time.perf_counter()
+                while not all(app.pane(n).items for n in PROVIDERS_ALL):
+                    if time.perf_counter() - start > 30:
+                        raise RuntimeError("panes did not fill")
+                    await pilot.pause(0.02)
+                await _settle(app, clock, sleepers)
+                before = {n: set(app.pane(n).items) for n in panes}
+                counts0 = simulator.request_counts[provider]
+                # -- the fault ------------------------------------------------------------
+                if forwarder is not None:
+                    forwarder.close()
+                elif fault.mode is not None:
+                    simulator.set_fault(
+                        provider, fault.mode, retry_after=fault.retry_after, delay=fault.delay
+                    )
+                await pilot.press("r")
+                await _settle(app, clock, sleepers)
+                elapsed = 0.0
+                attempts = 1
+                flips = 0
+                failed_steps = 0
+                while elapsed < FAULT_SECONDS and app.is_running:
+                    _inspect(
+                        app, panes, before, check, during_fault=True, alternating=fault.alternating
+                    )
+                    gap = _next_deadline(clock)
+                    if gap is None:
+                        check.fail("no poller waiting on the clock")
+                        break
+                    step = max(gap, 0.001)
+                    if elapsed + step > FAULT_SECONDS:
+                        clock.advance(FAULT_SECONDS - elapsed)
+                        elapsed = FAULT_SECONDS
+                        break
+                    if fault.alternating:
+                        # Fail every other poll of this provider.
+                        flips += 1
+                        simulator.set_fault(provider, "500" if flips % 2 == 0 else None)
+                    clock.advance(step)
+                    elapsed += step
+                    await _settle(app, clock, sleepers)
+                    if any(app.pollers[n].freshness.last_error for n in panes):
+                        failed_steps += 1
+                poller = app.pollers[panes[0]]
+                attempts = max(app.pollers[n].freshness.failures for n in panes)
+                if fault.alternating:
+                    attempts = failed_steps  # failed polls seen (failures reset on success)
+                requests = simulator.request_counts[provider] - counts0
+                # -- bounded? -------------------------------------------------------------
+                if not fault.alternating:
+                    limit = _max_attempts(FAULT_SECONDS, poller, fault)
+                    if attempts > limit:
+                        check.fail(f"{attempts} attempts > {limit} allowed by backoff")
+                    per_minute = requests / (FAULT_SECONDS / 60)
+                    if per_minute > simulator.app(provider).rate_limit:
+                        check.fail(f"{per_minute:.0f} req/min over the provider limit")
+                    if attempts < 2:
+                        check.fail("no retry during the fault")
+                # -- recovery, without pressing r -----------------------------------------
+                if forwarder is not None:
+                    forwarder.open()
+                simulator.set_fault(provider, None)
+                recovered_after = None
+                waited = 0.0
+                cap = poller._backoff_cap + 60
+                while waited <= cap and app.is_running:
+                    if all("⚠" not in str(app.pane(n).border_subtitle) for n in panes) and all(
+                        app.pollers[n].freshness.last_error is None for n in panes
+                    ):
+                        recovered_after = waited
+                        break
+                    gap = _next_deadline(clock) or 1.0
+                    clock.advance(max(gap, 0.001))
+                    waited += max(gap, 0.001)
+                    await _settle(app, clock, sleepers)
+                if recovered_after is None:
+                    check.fail(f"not recovered {cap:g} s after the fault cleared")
+                if not app.is_running:
+                    check.fail("cockpit exited")
+        except Exception as exc:  # the cockpit crashed (run_test re-raises app errors)
+            check.fail(f"crash: {type(exc).__name__}: {str(exc)[:120]}")
+            attempts, requests, recovered_after = 0, 0, None
+        finally:
+            if forwarder is not None:
+                forwarder.close()
+    outcome = "ok" if not check.problems else "; ".join(check.problems)
+    if fault.refused:
+        counted = f"{attempts} attempts (refused at TCP)"
+    else:
+        counted = f"{requests} req / {attempts} attempts in {FAULT_SECONDS:g} s"
+    if recovered_after is not None:
+        counted += f", recovered {recovered_after:.0f} s after clearing"
+    return (name, outcome, counted)
+
+
+PROVIDERS_ALL = ("pages", "monitors", "deploys", "dependabot")
+
+
+def _inspect(
+    app: OncallApp,
+    panes: tuple[str, ...],
+    before: dict[str, set[str]],
+    check: Check,
+    *,
+    during_fault: bool,
+    alternating: bool,
+) -> None:
+    for name in PROVIDERS_ALL:
+        pane = app.pane(name)
+        subtitle = str(pane.border_subtitle)
+        if name in panes:
+            if not pane.items:
+                check.fail(f"{name}: rows dropped")
+            if not alternating:
+                if set(pane.items) != before[name]:
+                    check.fail(f"{name}: rows changed during the fault")
+                if app.pollers[name].freshness.last_error and "⚠" not in subtitle:
+                    check.fail(f"{name}: error not shown")
+                if "updated" not in subtitle:
+                    check.fail(f"{name}: age of last good data not shown")
+        elif "⚠" in subtitle:
+            check.fail(f"{name}: shows ⚠ for another provider's fault ({subtitle[:60]})")
+
+
+def rows(providers: list[str] | None = None) -> list[Row]:
+    out: list[Row] = []
+    for provider in providers or list(PROVIDERS):
+        for fault in FAULTS:
+            out.append(asyncio.run(_scenario(provider, fault)))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    logging.getLogger().addHandler(logging.NullHandler())  # the pagerduty SDK logs each 5xx
+    started = time.perf_counter()
+    print(f"{'scenario':<45} | {'outcome':<10} | requests during the fault")
+    for provider in argv or list(PROVIDERS):
+        for fault in FAULTS:
+            scenario, outcome, counted = asyncio.run(_scenario(provider, fault))
+            print(f"{scenario:<45} | {outcome:<10} | {counted}", flush=True)
+    print(f"({time.perf_counter() - started:.0f} s wall)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

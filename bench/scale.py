@@ -1,0 +1,203 @@
+"""Scale: the `scale` world (5,000 open pages, 2,000+ alerting monitors, 200 repositories x 5
+environments, 500 Dependabot PRs) through the real sources into a headless cockpit.
+
+`python bench/scale.py` prints:
+
+- `scale_stall_max`: the longest event-loop stall (a 5 ms ticker on the cockpit's loop, late
+  by how much) from start until all four panes are filled, and then over one full refresh
+  (`r`) after the world moved on by 10 simulated minutes.
+- `scale_apply_<pane>`: wall time of `pane.show(...)` for the refresh snapshot (the keyed
+  update of one pane), plus `scale_apply_max` over the four panes. The first fill is printed
+  too, for comparison (`scale_fill_<pane>`).
+- `scale_rss`: VmRSS of the process after the refresh. The simulator runs in the same
+  process, so this includes the simulated world and its server; `scale_rss_cockpit` is the
+  growth from just after the world was built (before the cockpit started) to the end.
+
+World and pollers share one `FakeClock`, so no poll fires on its own; the two rounds of polls
+are the cockpit's start and one `r`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from oncall_tui.config import Settings, load_settings
+from oncall_tui.demo import demo_settings
+from oncall_tui.domain.clock import Clock, FakeClock, SystemClock
+from oncall_tui.simulator import Simulator, World
+from oncall_tui.sources.factory import build_sources
+from oncall_tui.ui.app import OncallApp
+
+Figure = tuple[str, float, str, str]
+PANES = ("pages", "monitors", "deploys", "dependabot")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+class StallMeter:
+    """A task that sleeps 5 ms at a time and records how late it wakes."""
+
+    def __init__(self, tick: float = 0.005) -> None:
+        self.tick = tick
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(self.tick)
+            now = time.perf_counter()
+            self.worst = max(self.worst, now - last - self.tick)
+            last = now
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+@contextlib.contextmanager
+def _external_simulator() -> Iterator[Settings]:
+    """`oncall-tui simulate --scenario scale` in its own process; settings pointing at it."""
+    exe = shutil.which("oncall-tui") or str(Path(sys.executable).parent / "oncall-tui")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        proc = subprocess.Popen(
+            [exe, "simulate", "--scenario", "scale", "--write-config", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            for out in proc.stdout:
+                if out.startswith("Press Ctrl-C"):
+                    break
+            else:
+                raise RuntimeError("the simulator did not start")
+            yield load_settings(config, env={})
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
+def _inprocess_simulator(clock: Clock) -> Iterator[Settings]:
+    with Simulator(World(seed=7, clock=clock, scenario="scale")) as simulator:
+        yield demo_settings(Settings(), simulator)
+
+
+async def _measure(external: bool) -> list[Figure]:
+    clock: Clock = SystemClock() if external else FakeClock()
+    opened = _external_simulator() if external else _inprocess_simulator(clock)
+    tag = "" if external else "_inproc"
+    with opened as settings:
+        sources = build_sources(settings, clock)
+        gc.collect()
+        rss_before = rss_mb()
+        app = OncallApp(settings, sources, clock)
+        shows: dict[str, list[float]] = {name: [] for name in PANES}
+        async with app.run_test(size=(160, 48)) as pilot:
+            for name in PANES:
+                pane = app.pane(name)
+                original: Callable[..., Any] = pane.show
+
+                def timed(items: Any, now: Any, _o: Any = original, _n: str = name) -> None:
+                    t0 = time.perf_counter()
+                    _o(items, now)
+                    shows[_n].append((time.perf_counter() - t0) * 1000)
+
+                pane.show = timed  # type: ignore[method-assign]
+            meter = StallMeter()
+            meter.start()
+            started = time.perf_counter()
+            while not all(shows[n] for n in PANES):
+                if time.perf_counter() - started > 90:
+                    raise RuntimeError(f"panes not filled: {[n for n in PANES if not shows[n]]}")
+                await pilot.pause(0.05)
+            fill_seconds = time.perf_counter() - started
+            await pilot.pause(0.5)
+            stall_fill, meter.worst = meter.worst, 0.0
+            counts = {n: len(app.pane(n).items) for n in PANES}
+            if isinstance(clock, FakeClock):
+                clock.advance(600)
+            else:
+                await asyncio.sleep(5)  # let the world move on a little
+            await pilot.press("r")
+            started = time.perf_counter()
+            while not all(len(shows[n]) >= 2 for n in PANES):
+                if time.perf_counter() - started > 90:
+                    raise RuntimeError("refresh did not arrive")
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)
+            meter.stop()
+            gc.collect()
+            rss_after = rss_mb()
+    where = "simulator in another process" if external else "simulator in-process"
+    figures: list[Figure] = [
+        (
+            f"scale_rows{tag}",
+            float(sum(counts.values())),
+            "rows",
+            "pages/monitors/deploys/dependabot = " + "/".join(str(counts[n]) for n in PANES),
+        ),
+        (f"scale_fill_time{tag}", fill_seconds, "s", "start to all panes filled, for reference"),
+        (f"scale_stall_fill{tag}", stall_fill * 1000, "ms", f"target <= 50 ms; {where}"),
+        (f"scale_stall_refresh{tag}", meter.worst * 1000, "ms", f"target <= 50 ms; {where}"),
+    ]
+    for name in PANES:
+        figures.append((f"scale_fill_{name}{tag}", shows[name][0], "ms", "first fill, reference"))
+    for name in PANES:
+        figures.append((f"scale_apply_{name}{tag}", shows[name][-1], "ms", "target <= 100 ms"))
+    figures.append((f"scale_rss{tag}", rss_after, "MB", f"target <= 300 MB; {where}"))
+    figures.append(
+        (
+            f"scale_rss_growth{tag}",
+            rss_after - rss_before,
+            "MB",
+            "growth over the cockpit run, for reference",
+        )
+    )
+    return figures
+
+
+def figures(inprocess: bool = False) -> list[Figure]:
+    """The cockpit against a simulator in its own process (like real providers, which do not
+    share the cockpit's GIL); `inprocess=True` adds the same run with the simulator in-process
+    on a FakeClock, for comparison."""
+    logging.getLogger().addHandler(logging.NullHandler())
+    out = asyncio.run(_measure(external=True))
+    if inprocess:
+        out += asyncio.run(_measure(external=False))
+    return out
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, __file__.rsplit("/", 1)[0])
+    from run import line
+
+    for figure in figures(inprocess="--inprocess" in sys.argv):
+        print(line(*figure), flush=True)
