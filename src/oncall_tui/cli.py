@@ -1,7 +1,9 @@
-"""Command line: the cockpit, `--demo`, `status`, `config path` and `simulate`.
+"""Command line: the cockpit, `--demo`, `status`, `handover`, `shift`, `config path` and
+`simulate`.
 
-Exit codes: 0 fine, 1 a source failed (status), 2 bad configuration or usage. Every error is
-one line on stderr; no traceback reaches the user for bad input.
+Exit codes: 0 fine, 1 a source failed (status) or publishing failed (handover), 2 bad
+configuration or usage. Every error is one line on stderr; no traceback reaches the user
+for bad input.
 """
 
 from __future__ import annotations
@@ -57,6 +59,43 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_sub.add_parser("path", help="print where config, data, themes and cache live")
 
+    handover = sub.add_parser(
+        "handover",
+        help="write the shift's handover (Markdown) from the journal and one fresh poll",
+    )
+    handover.add_argument(
+        "--since", metavar="ISO", help="start of the period (default: the shift's start)"
+    )
+    handover.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="file or directory to write to (default: the data folder's handovers/)",
+    )
+    handover.add_argument(
+        "--publish",
+        action="store_true",
+        help="also comment on the sprint's handover issue and post to the Slack webhook",
+    )
+    handover.add_argument(
+        "--demo",
+        action="store_true",
+        dest="handover_demo",
+        help="the demo journal and the built-in simulator (publishes there only)",
+    )
+
+    shift = sub.add_parser("shift", help="record the start or the end of your shift")
+    shift_sub = shift.add_subparsers(dest="shift_command", metavar="ACTION", required=True)
+    shift_start = shift_sub.add_parser("start", help="start a shift (names from [shift])")
+    shift_end = shift_sub.add_parser("end", help="end the open shift")
+    for action in (shift_start, shift_end):
+        action.add_argument("--at", metavar="ISO", help="when (default: now)")
+        action.add_argument(
+            "--demo", action="store_true", dest="shift_demo", help="in the demo journal"
+        )
+    for name in ("engineer", "secondary", "incoming"):
+        shift_start.add_argument(f"--{name}", metavar="NAME", help=f"default: [shift] {name}")
+
     simulate = sub.add_parser("simulate", help="run the provider simulator standalone")
     simulate.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any)")
     simulate.add_argument(
@@ -83,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = _read_only(settings)
         if args.command == "status":
             return _status(settings, demo=args.demo or args.status_demo, args=args)
+        if args.command == "handover":
+            return _handover(settings, demo=args.demo or args.handover_demo, args=args)
+        if args.command == "shift":
+            return _shift(settings, demo=args.demo or args.shift_demo, args=args)
         return _cockpit(settings, demo=args.demo)
     except ConfigError as exc:
         print(f"oncall-tui: {exc}", file=sys.stderr)
@@ -98,6 +141,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.datadog.api_key,
         settings.datadog.app_key,
         settings.github.token,
+        settings.handover.slack_webhook,
     )
     return [s.reveal() for s in secrets if s is not None]
 
@@ -154,6 +198,7 @@ def _cockpit(settings: Settings, *, demo: bool) -> int:
             state_file=locs.state_file,
             user_themes_dir=locs.themes_dir,
             banner=_demo_banner(simulator) if simulator is not None else None,
+            data_dir=locs.data_dir,
         )
         app.run()
     finally:
@@ -323,6 +368,164 @@ def _summary(name: str, snapshot: Snapshot, *, short: bool = False) -> str:
         return " ".join(parts) or "ok"
     parts = [f"{states.get(s, 0)} {s}" for _, s in counts]
     return ", ".join(parts)
+
+
+# -- handover and shift ------------------------------------------------------------------
+
+
+def _open_journal(demo: bool) -> Any:
+    from oncall_tui.store.journal import JOURNAL_FILE, Journal, JournalError
+
+    # The same file the cockpit uses (the demo keeps its own).
+    name = f"demo-{JOURNAL_FILE}" if demo else JOURNAL_FILE
+    try:
+        return Journal.open(locations().data_dir / name)
+    except JournalError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _moment(text: str, settings: Settings, option: str, now: datetime) -> datetime:
+    """An ISO date-time from the command line; without an offset, in the shift's zone."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{option}: '{text}' is not an ISO date and time; e.g. {option} 2025-03-03T09:00"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=settings.shift.tz)
+    if value > now:
+        raise ConfigError(f"{option}: {value.isoformat()} is in the future; give a past moment")
+    return value
+
+
+def _handover(settings: Settings, *, demo: bool, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from oncall_tui.handover import (
+        PublishError,
+        build_handover,
+        export,
+        publish_github,
+        publish_slack,
+        read_journal,
+        render_markdown,
+    )
+    from oncall_tui.handover.publish import handover_repo
+
+    clock = SystemClock()
+    since = _moment(args.since, settings, "--since", clock.now()) if args.since else None
+    if demo:
+        # The demo publishes to its simulator only: never to the user's own Slack.
+        settings = replace(
+            settings, handover=replace(settings.handover, slack_webhook=None, publish_repo="")
+        )
+    if (
+        args.publish
+        and not demo
+        and not (handover_repo(settings) or settings.handover.slack_webhook)
+    ):
+        raise ConfigError(
+            "--publish: nowhere to publish to; set [handover] publish_repo (or [github] "
+            "handover_repo) and/or [handover] slack_webhook"
+        )
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise ConfigError(
+            f"--out: {args.out} exists and a handover never overwrites a file; "
+            "give a new file name, or a directory"
+        )
+    simulator = None
+    if demo:
+        from oncall_tui.demo import start_demo
+
+        simulator, settings = start_demo(settings, clock)
+    journal = _open_journal(demo)
+    sources = build_sources(settings, clock)
+    try:
+        results = asyncio.run(_poll_once(sources))
+        for name, result in results.items():
+            if isinstance(result, str):
+                print(
+                    f"oncall-tui: {name}: {result}; the handover uses the journal alone for it",
+                    file=sys.stderr,
+                )
+        snapshots = {n: r if isinstance(r, Snapshot) else None for n, r in results.items()}
+        now = clock.now()
+        view = read_journal(journal, settings, now, since)
+        text = render_markdown(build_handover(view, snapshots, settings, now, since))
+        try:
+            path = export(text, args.out, now=now.astimezone(settings.shift.tz))
+        except PublishError as exc:
+            raise ConfigError(str(exc)) from None
+        print(path)
+        failed = False
+        if args.publish:
+            targets = []
+            if handover_repo(settings):
+                targets.append("github")
+            if settings.handover.slack_webhook is not None:
+                targets.append("slack")
+            for target in targets:
+                try:
+                    if target == "github":
+                        print(publish_github(text, settings))
+                    else:
+                        publish_slack(text, settings.handover.slack_webhook)
+                        print("oncall-tui: posted to Slack", file=sys.stderr)
+                except PublishError as exc:
+                    print(f"oncall-tui: publish to {target}: {exc}", file=sys.stderr)
+                    failed = True
+    finally:
+        journal.close()
+        for source in sources.values():
+            source.close()
+        if simulator is not None:
+            simulator.stop()
+    return EXIT_SOURCE_FAILED if failed else EXIT_OK
+
+
+def _shift(settings: Settings, *, demo: bool, args: argparse.Namespace) -> int:
+    clock = SystemClock()
+    now = clock.now()
+    at = _moment(args.at, settings, "--at", now) if args.at else now
+    zone = settings.shift.tz
+
+    def when(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+
+    journal = _open_journal(demo)
+    try:
+        current = journal.current_shift()
+        if args.shift_command == "start":
+            if current is not None and current.ended_at is None and at < current.started_at:
+                raise ConfigError(
+                    f"--at: the open shift started {when(current.started_at)}, after "
+                    f"{when(at)}; end it first or give a later time"
+                )
+            shift = journal.start_shift(
+                at,
+                engineer=args.engineer or settings.shift.engineer,
+                secondary=args.secondary or settings.shift.secondary,
+                incoming=args.incoming or settings.shift.incoming,
+            )
+            who = [shift.engineer or "engineer not set ([shift] engineer or --engineer)"]
+            if shift.secondary:
+                who.append(f"secondary {shift.secondary}")
+            if shift.incoming:
+                who.append(f"incoming {shift.incoming}")
+            print(f"shift started {when(at)}: {'; '.join(who)}")
+            return EXIT_OK
+        if current is None or current.ended_at is not None:
+            raise ConfigError("shift end: no shift is open; `oncall-tui shift start` begins one")
+        if at < current.started_at:
+            raise ConfigError(
+                f"--at: {when(at)} is before the shift started ({when(current.started_at)})"
+            )
+        journal.end_shift(at)
+        print(f"shift ended {when(at)} (started {when(current.started_at)})")
+        return EXIT_OK
+    finally:
+        journal.close()
 
 
 # -- simulate ----------------------------------------------------------------------------

@@ -27,11 +27,13 @@ from oncall_tui.config import (
     ConfigError,
     DatadogSettings,
     GitHubSettings,
+    HandoverSettings,
     KeyBindings,
     Locations,
     PagerDutySettings,
     RepositorySettings,
     Secret,
+    ServiceSettings,
     Settings,
     ShiftSettings,
     UiSettings,
@@ -563,6 +565,119 @@ def test_handover_settings(tmp_path: Path) -> None:
     assert "[github] org: 'bene fits' is not a GitHub organization name" in message
 
 
+def test_handover_section(tmp_path: Path) -> None:
+    assert Settings().handover == HandoverSettings(link_window=60.0)
+    path = write(
+        tmp_path,
+        '[handover]\nlink_window = 90\npublish_repo = "benefits/on-call"\n'
+        'slack_webhook_command = "pass show slack"\n',
+    )
+    settings = load(path, run=lambda command: f"https://hooks.slack.com/services/{CANARY}\n")
+    handover = settings.handover
+    assert (handover.link_window, handover.publish_repo) == (90.0, "benefits/on-call")
+    assert handover.slack_webhook is not None
+    assert handover.slack_webhook.reveal().endswith(CANARY)
+    assert handover.slack_webhook.origin == "[handover] slack_webhook_command"
+    assert CANARY not in repr(settings)
+    from_env = load(
+        write(tmp_path, ""), env={"ONCALL_SLACK_WEBHOOK": "https://hooks.slack.com/services/x"}
+    )
+    assert from_env.handover.slack_webhook is not None
+    assert from_env.handover.slack_webhook.origin == "ONCALL_SLACK_WEBHOOK"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("link_window = 0", "[handover] link_window: 0 min is out of range"),
+        ("link_window = 2000", "[handover] link_window: 2000 min is out of range"),
+        (
+            "link_window = '60'",
+            "[handover] link_window: expected a number of minutes, got a string",
+        ),
+        ("link_window = true", "[handover] link_window: expected a number of minutes"),
+        (
+            "publish_repo = 'on-call'",
+            "[handover] publish_repo: 'on-call' is not an owner/repo name",
+        ),
+        (
+            "slack_webhok = 'x'",
+            "[handover] slack_webhok: unknown key; did you mean 'slack_webhook'?",
+        ),
+        (
+            f"slack_webhook = 'http://{CANARY}.example'",
+            "[handover] slack_webhook: is not an https://",
+        ),
+        (f"slack_webhook = '{CANARY} x'", "[handover] slack_webhook: contains spaces"),
+    ],
+)
+def test_bad_handover_settings(tmp_path: Path, text: str, expected: str) -> None:
+    message = error_of(tmp_path, f"[handover]\n{text}\n")
+    assert expected in message
+    assert CANARY not in message
+
+
+def test_services_section(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        [services.claims-api]
+        pagerduty = "PCLM4PI"
+        repository = "benefits/claims-api"
+        datadog = "service:claims-api"
+
+        [services.kafka]
+        pagerduty = ["svc-bie-kafka", "PKAFKA1"]
+        repository = ["benefits/svc-bie-kafka", "benefits/kafka-config"]
+        datadog = ["svc-bie-kafka", "team:data"]
+
+        [services.postgres]
+        """,
+    )
+    services = load(path).services
+    assert services == (
+        ServiceSettings(
+            "claims-api", ("PCLM4PI",), ("benefits/claims-api",), ("service:claims-api",)
+        ),
+        ServiceSettings(
+            "kafka",
+            ("svc-bie-kafka", "PKAFKA1"),
+            ("benefits/svc-bie-kafka", "benefits/kafka-config"),
+            ("service:svc-bie-kafka", "team:data"),
+        ),
+        ServiceSettings("postgres"),
+    )
+    assert Settings().services == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[services]\nclaims = 'x'\n", "[services] claims: expected a table, got a string"),
+        (
+            "[services.claims]\npagerdutty = 'x'\n",
+            "[services.claims] pagerdutty: unknown key; did you mean 'pagerduty'?",
+        ),
+        (
+            "[services.claims]\nrepository = 'claims-api'\n",
+            "[services.claims] repository: 'claims-api' is not an owner/repo name",
+        ),
+        (
+            "[services.claims]\nrepository = ['a/b', 'c']\n",
+            "[services.claims] repository[1]: 'c' is not an owner/repo name",
+        ),
+        ("[services.claims]\ndatadog = 7\n", "[services.claims] datadog: expected an array of"),
+        (
+            "[services.claims]\npagerduty = ['a', 'a']\n",
+            "[services.claims] pagerduty[1]: 'a' is listed twice",
+        ),
+        ('[services."claims api"]\n', "[services] claims api: 'claims api' is not a service name"),
+    ],
+)
+def test_bad_services(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_of(tmp_path, text)
+
+
 # -- UI ------------------------------------------------------------------------------------
 
 
@@ -975,6 +1090,9 @@ def test_shipped_example_loads(tmp_path: Path) -> None:
     assert settings.github.repositories
     assert settings.shift.start is not None
     assert not settings.pagerduty.configured
+    assert settings.handover.link_window == 60
+    assert settings.handover.slack_webhook is None
+    assert [service.name for service in settings.services] == ["claims-api", "ee-ep-merge-app"]
 
 
 def test_shipped_example_documents_every_key() -> None:
@@ -986,6 +1104,8 @@ def test_shipped_example_documents_every_key() -> None:
             assert re.search(pattern, text, re.MULTILINE), f"[{section}] {key} is undocumented"
     for key in ("name", "deploy_source", "environments"):
         assert f"{key} = " in text
+    for key in ("pagerduty", "repository", "datadog"):
+        assert re.search(rf"^{key} = ", text, re.MULTILINE), f"[services.NAME] {key}"
 
 
 def test_config_stays_headless() -> None:

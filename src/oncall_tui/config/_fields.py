@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 
 from oncall_tui.config._settings import ConfigError
 
-__all__ = ["REPOSITORY_KEYS", "SECTION_KEYS", "Section", "describe", "did_you_mean"]
+__all__ = [
+    "NAMED_SECTIONS",
+    "REPOSITORY_KEYS",
+    "SECTION_KEYS",
+    "SERVICE_KEYS",
+    "Section",
+    "describe",
+    "did_you_mean",
+]
 
 # Every key each section accepts; anything else is a typo worth stopping for.
 SECTION_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -75,9 +83,16 @@ SECTION_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "start",
             "end",
         ),
+        "handover": ("link_window", "slack_webhook", "slack_webhook_command", "publish_repo"),
+        # One table per service, named by the service ([services.claims-api]): see
+        # NAMED_SECTIONS and SERVICE_KEYS.
+        "services": (),
     }
 )
+NAMED_SECTIONS: tuple[str, ...] = ("services",)
+"""Sections whose keys are names the user chooses, each a table of SERVICE_KEYS."""
 REPOSITORY_KEYS: tuple[str, ...] = ("name", "deploy_source", "environments")
+SERVICE_KEYS: tuple[str, ...] = ("pagerduty", "repository", "datadog")
 
 MAX_INTERVAL_SECONDS = 86_400.0
 

@@ -22,8 +22,10 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from oncall_tui.config._fields import (
+    NAMED_SECTIONS,
     REPOSITORY_KEYS,
     SECTION_KEYS,
+    SERVICE_KEYS,
     Section,
     describe,
     did_you_mean,
@@ -38,9 +40,11 @@ from oncall_tui.config._settings import (
     ConfigError,
     DatadogSettings,
     GitHubSettings,
+    HandoverSettings,
     KeyBindings,
     PagerDutySettings,
     RepositorySettings,
+    ServiceSettings,
     Settings,
     ShiftSettings,
     UiSettings,
@@ -51,10 +55,12 @@ __all__ = ["load_settings"]
 _MIN_POLL_SECONDS = 5.0
 _MIN_DEPENDABOT_SECONDS = 60.0
 _MAX_TIMEOUT_SECONDS = 300.0
+_MAX_LINK_WINDOW_MINUTES = 24 * 60.0
 
 _REPO_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 _ORG_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _PAGERDUTY_ID = re.compile(r"[A-Za-z0-9]+")
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _WORKING_HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 _TOML_POSITION = re.compile(r"^(?P<what>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
@@ -106,6 +112,8 @@ def load_settings(
     github = _github(tables["github"])
     ui = _ui(tables["ui"])
     shift = _shift(tables["shift"])
+    services = _services(tables["services"])
+    handover = _handover(tables["handover"])
     # Secrets last: a typo elsewhere should not cost a password-manager prompt first.
     secrets = SecretResolver(file, environ, run_command or run_shell_command)
     pagerduty = replace(
@@ -121,6 +129,10 @@ def load_settings(
         github,
         token=secrets.resolve(tables["github"], "token", ("GITHUB_TOKEN", "GH_TOKEN")),
     )
+    webhook = secrets.resolve(tables["handover"], "slack_webhook", ("ONCALL_SLACK_WEBHOOK",))
+    if webhook is not None:
+        _check_webhook(tables["handover"], webhook.reveal(), webhook.origin)
+    handover = replace(handover, slack_webhook=webhook)
     warnings = list(secrets.warnings)
     if secrets.secret_in_file and _readable_by_others(file):
         warnings.append(
@@ -132,6 +144,8 @@ def load_settings(
         github=github,
         ui=ui,
         shift=shift,
+        services=services,
+        handover=handover,
         source=file if document is not None else None,
         warnings=tuple(warnings),
     )
@@ -232,7 +246,8 @@ def _sections(file: Path, document: Mapping[str, object]) -> dict[str, Section]:
     for name, known in SECTION_KEYS.items():
         raw = document.get(name, {})
         section = Section(file, name, raw if isinstance(raw, dict) else {})
-        section.check_keys(known)
+        if name not in NAMED_SECTIONS:
+            section.check_keys(known)
         tables[name] = section
     return tables
 
@@ -424,6 +439,88 @@ def _shift(s: Section) -> ShiftSettings:
         working_hours=normalized,
         start=start,
         end=end,
+    )
+
+
+def _services(s: Section) -> tuple[ServiceSettings, ...]:
+    """`[services.NAME]` tables: one service as PagerDuty, GitHub and Datadog name it."""
+    result: list[ServiceSettings] = []
+    for name, raw in s.table.items():
+        if not isinstance(raw, dict):
+            raise s.error(
+                name,
+                f"expected a table, got {describe(raw)}",
+                f'write it as [services.{name}] with pagerduty = "..." and repository = "..."',
+            )
+        if not _SERVICE_NAME.fullmatch(name):
+            raise s.error(
+                name, f"'{name}' is not a service name", "use letters, digits, '.', '_' and '-'"
+            )
+        item = Section(s.file, f"services.{name}", raw)
+        item.check_keys(SERVICE_KEYS)
+        pagerduty = _one_or_many(item, "pagerduty")
+        repositories = _one_or_many(item, "repository")
+        for index, repo in enumerate(repositories):
+            if not _REPO_NAME.fullmatch(repo):
+                where = "repository" if len(repositories) == 1 else f"repository[{index}]"
+                raise item.error(
+                    where, f"'{repo}' is not an owner/repo name", 'e.g. "benefits/claims-api"'
+                )
+        tags = tuple(
+            tag if ":" in tag else f"service:{tag}" for tag in _one_or_many(item, "datadog")
+        )
+        result.append(ServiceSettings(name, pagerduty, repositories, tags))
+    return tuple(result)
+
+
+def _one_or_many(s: Section, key: str) -> tuple[str, ...]:
+    """A key that takes one string or an array of them."""
+    value = s.table.get(key, [])
+    if isinstance(value, str):
+        value = [value] if value.strip() else []
+    return s.string_list(key, value)
+
+
+def _handover(s: Section) -> HandoverSettings:
+    window = s.table.get("link_window", HandoverSettings.link_window)
+    fix = "write a number of minutes without quotes, e.g. link_window = 60"
+    if isinstance(window, bool) or not isinstance(window, int | float):
+        raise s.error("link_window", f"expected a number of minutes, got {describe(window)}", fix)
+    if not 0 < float(window) <= _MAX_LINK_WINDOW_MINUTES:
+        raise s.error(
+            "link_window",
+            f"{float(window):g} min is out of range (more than 0, at most one day)",
+            fix,
+        )
+    publish_repo = s.string("publish_repo")
+    if publish_repo and not _REPO_NAME.fullmatch(publish_repo):
+        raise s.error(
+            "publish_repo",
+            f"'{publish_repo}' is not an owner/repo name",
+            'e.g. publish_repo = "benefits/on-call", or leave it out to use [github] handover_repo',
+        )
+    return HandoverSettings(link_window=float(window), publish_repo=publish_repo)
+
+
+def _check_webhook(s: Section, url: str, origin: str) -> None:
+    """A Slack incoming webhook is an https URL; the value itself is never quoted back."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is not None and host:
+        local = parts.scheme == "http" and host in ("127.0.0.1", "localhost")
+        if parts.scheme == "https" or local:
+            return
+    if origin.startswith(f"[{s.name}] "):
+        where = origin.removeprefix(f"[{s.name}] ")
+    else:
+        where = f"slack_webhook (from {origin})"
+    raise s.error(
+        where,
+        "is not an https:// URL",
+        "copy the webhook URL from the Slack app's Incoming Webhooks page",
     )
 
 

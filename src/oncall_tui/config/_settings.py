@@ -23,10 +23,12 @@ __all__ = [
     "ConfigError",
     "DatadogSettings",
     "GitHubSettings",
+    "HandoverSettings",
     "KeyBindings",
     "PagerDutySettings",
     "RepositorySettings",
     "Secret",
+    "ServiceSettings",
     "Settings",
     "ShiftSettings",
     "UiSettings",
@@ -326,6 +328,31 @@ class ShiftSettings:
         return local >= start or local < end
 
 
+@dataclass(frozen=True)
+class ServiceSettings:
+    """One service as each provider names it (`[services.NAME]`): what links a deploy of a
+    repository to a page on a PagerDuty service or an alert on a Datadog `service:` tag."""
+
+    name: str
+    pagerduty: tuple[str, ...] = ()
+    """PagerDuty service IDs or names."""
+    repositories: tuple[str, ...] = ()
+    """owner/repo names whose deploys are this service's."""
+    datadog: tuple[str, ...] = ()
+    """Datadog tags, such as "service:claims-api"."""
+
+
+@dataclass(frozen=True)
+class HandoverSettings:
+    """Where the handover goes and how far back a deploy counts as "what changed"."""
+
+    link_window: float = 60.0
+    """Minutes before a page or an alert in which a deploy to the same service is linked."""
+    slack_webhook: Secret | None = None
+    publish_repo: str = ""
+    """owner/repo whose handover issue gets the comment; empty = `[github] handover_repo`."""
+
+
 def _parse_clock(text: str) -> time:
     hours, _, minutes = text.strip().partition(":")
     return time(int(hours), int(minutes))
@@ -344,5 +371,7 @@ class Settings:
     github: GitHubSettings = field(default_factory=GitHubSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     shift: ShiftSettings = field(default_factory=ShiftSettings)
+    services: tuple[ServiceSettings, ...] = ()
+    handover: HandoverSettings = field(default_factory=HandoverSettings)
     source: Path | None = None
     warnings: tuple[str, ...] = ()
