@@ -30,16 +30,33 @@ from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.models import AnyItem, Deploy, Event, Page, Snapshot
 from oncall_tui.engine.outbox import Outbox, Writer
 from oncall_tui.engine.poller import Freshness, Poller
+from oncall_tui.handover import (
+    ChangeLinker,
+    build_handover,
+    export,
+    metrics_for,
+    publish_github,
+    publish_slack,
+    read_journal,
+    render_markdown,
+    with_detail,
+)
 from oncall_tui.sources.base import PageSource, Source
 from oncall_tui.store.journal import Journal, OutboxEntry
 from oncall_tui.ui import commands
 from oncall_tui.ui.item_actions import DependabotActions, DeployActions, MonitorActions
 from oncall_tui.ui.page_actions import PageActions, PageWriter, Submitter
 from oncall_tui.ui.screens.actions import Draft, NoteAnswer, NoteScreen
+from oncall_tui.ui.screens.handover import DRAFT_NAME, HandoverScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.screens.item_detail import ItemDetailScreen, deploy_loader
 from oncall_tui.ui.screens.page_detail import PageDetailScreen
-from oncall_tui.ui.screens.timeline import TimelineScreen, summary_line, timeline_lines
+from oncall_tui.ui.screens.timeline import (
+    TimelineScreen,
+    metrics_line,
+    summary_line,
+    timeline_lines,
+)
 from oncall_tui.ui.themes import COCKPIT_VARIABLES, DEFAULT_THEME, load_themes, shipped_themes_dir
 from oncall_tui.ui.widgets.dependabot import DependabotPane
 from oncall_tui.ui.widgets.deploys import DeploysPane
@@ -121,6 +138,7 @@ class OncallApp(App[None]):
         user_themes_dir: Path | None = None,
         poll: bool = True,
         banner: str | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -146,6 +164,7 @@ class OncallApp(App[None]):
         self._writes: dict[int, OutboxEntry] = {}
         self._state_file = state_file
         self._banner = banner
+        self._data_dir = data_dir
         self._poll = poll
         self.pollers: dict[str, Poller] = {}
         self.tz = _zone(settings.shift.timezone)
@@ -295,7 +314,9 @@ class OncallApp(App[None]):
         pane = self.pane(snapshot.source)
         if not pane.is_attached:
             return  # arrived while the cockpit is closing
-        self.journal.add_events(message.events)
+        self.journal.add_events(
+            with_detail(message.events, self.snapshots.get(snapshot.source), snapshot)
+        )
         self.snapshots[snapshot.source] = snapshot
         # Writes the provider confirmed (or refused) before this poll are now part of the
         # data itself: stop drawing them over the rows.
@@ -460,7 +481,49 @@ class OncallApp(App[None]):
     def action_timeline(self) -> None:
         now = self.clock.now()
         lines = timeline_lines(self.journal)
-        self.push_screen(TimelineScreen(lines, summary_line(lines, now, self.tz), self.tz))
+        metrics = metrics_for(
+            read_journal(self.journal, self.settings, now), self.snapshots, self.settings, now
+        )
+        self.push_screen(
+            TimelineScreen(
+                lines, f"{metrics_line(metrics)}\n{summary_line(lines, now, self.tz)}", self.tz
+            )
+        )
+
+    def draft_handover(self) -> str:
+        """The handover written afresh from the journal and the latest snapshots."""
+        now = self.clock.now()
+        view = read_journal(self.journal, self.settings, now)
+        return render_markdown(build_handover(view, self.snapshots, self.settings, now))
+
+    def action_handover(self) -> None:
+        """Open the handover: the saved draft if there is one, else a fresh one."""
+        text = self.journal.load_draft(DRAFT_NAME)
+        if text is None:
+            text = self.draft_handover()
+            self.journal.save_draft(DRAFT_NAME, text, self.clock.now())
+        target = self._data_dir / "handovers" if self._data_dir is not None else None
+
+        def export_to_dir(markdown: str) -> Path:
+            if target is not None:
+                target.mkdir(parents=True, exist_ok=True)  # a directory, not a file name
+            return export(markdown, target, now=self.clock.now())
+
+        def publish(markdown: str) -> str:
+            url = publish_github(markdown, self.settings)
+            if self.settings.handover.slack_webhook is not None:
+                publish_slack(markdown, self.settings.handover.slack_webhook)
+            return url
+
+        self.push_screen(
+            HandoverScreen(
+                text,
+                save=lambda t: self.journal.save_draft(DRAFT_NAME, t, self.clock.now()),
+                draft=self.draft_handover,
+                export=export_to_dir,
+                publish=publish,
+            )
+        )
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._help_rows()))
@@ -487,7 +550,13 @@ class OncallApp(App[None]):
         source = self.sources.get(str(pane.id))
         now = self.clock.now()
         if isinstance(item, Page) and source is not None:
-            self.push_screen(PageDetailScreen(item, _as_page_source(source), self.clock, self.tz))
+            view = read_journal(self.journal, self.settings, now)
+            linker = ChangeLinker.from_journal(view, self.snapshots.get("deploys"), self.settings)
+            self.push_screen(
+                PageDetailScreen(
+                    item, _as_page_source(source), self.clock, self.tz, linker.links_for(item)
+                )
+            )
         elif isinstance(item, Deploy):
             github = self.settings.github
             repo = next((r for r in github.repositories if r.name == item.repo), None)

@@ -49,6 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("group", "g", "group", "Group", "Group Dependabot PRs by package", footer=False),
     Command("zoom", "z", "zoom", "Zoom", "Let the focused pane fill the screen (z again: back)"),
     Command("timeline", "t", "timeline", "Timeline", "The shift's events, actions and notes"),
+    Command("handover", "h", "handover", "Handover", "Draft, edit, export, publish the handover"),
     Command("refresh", "r", "refresh", "Refresh", "Refresh every source now"),
     Command("help", "question_mark", "help", "Help", "Show every key"),
     Command("quit", "q", "quit", "Quit", "Quit the cockpit"),
@@ -137,5 +138,6 @@ def binding_ids() -> frozenset[str]:
     return frozenset(
         {c.id for c in ALL_COMMANDS}
         | {"detail", "close-detail", "detail-open", "detail-copy", "close-help"}
-        | {"dialog-cancel", "note-send", "mute-send", "close-timeline"}
+        | {"dialog-cancel", "note-send", "mute-send", "close-timeline", "close-handover"}
+        | {"handover-export", "handover-publish", "handover-redraft", "handover-editor"}
     )

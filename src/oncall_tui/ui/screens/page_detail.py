@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import tzinfo
 from typing import ClassVar
 
@@ -17,7 +18,7 @@ from textual.widgets import Footer, Static
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.clock import Clock
-from oncall_tui.domain.models import Page, PageDetail
+from oncall_tui.domain.models import Deploy, Page, PageDetail
 from oncall_tui.sources.base import PageSource, SourceError
 from oncall_tui.ui import commands
 from oncall_tui.ui.page_actions import PageActions
@@ -36,9 +37,17 @@ class PageDetailScreen(ModalScreen[None]):
         *(b for b in commands.page_bindings() if getattr(b, "id", "") != "mark"),
     ]
 
-    def __init__(self, page: Page, source: PageSource, clock: Clock, tz: tzinfo | None) -> None:
+    def __init__(
+        self,
+        page: Page,
+        source: PageSource,
+        clock: Clock,
+        tz: tzinfo | None,
+        changes: Sequence[Deploy] = (),
+    ) -> None:
         super().__init__(classes="detail")
         self.page = page
+        self._changes = tuple(changes)
         self._source = source
         self._clock = clock
         self._tz = tz
@@ -122,6 +131,16 @@ class PageDetailScreen(ModalScreen[None]):
             links = _URL.findall(detail.description)
             if links:
                 rows.append(("Links", "\n".join(dict.fromkeys(links))))
+        for deploy in self._changes:
+            when = deploy.finished_at or deploy.started_at
+            before = fmt.age((page.created_at - when).total_seconds()) if when else "?"
+            rows.append(
+                (
+                    "What changed",
+                    f"{deploy.repo} → {deploy.environment} {deploy.short_sha} "
+                    f"({deploy.deploy_state}) {before} before the page",
+                )
+            )
         for label, value in rows:
             grid.add_row(label, value)
         return grid

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from oncall_tui import format as fmt
+from oncall_tui.handover import Durations, ShiftMetrics
 from oncall_tui.store.journal import Journal
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -125,4 +126,21 @@ def summary_line(lines: list[Line], now: datetime, tz: tzinfo | None = None) -> 
     return (
         f"{len(pages)} new pages · {len(actions)} things you did or wrote · "
         f"pages per hour, last 12 h: {sparkline(hours)} · as of {fmt.clock_time(now, tz)}"
+    )
+
+
+def metrics_line(metrics: ShiftMetrics) -> str:
+    """The shift's numbers: pages by urgency, MTTA/MTTR, out of hours, pages per hour."""
+    urgency = ", ".join(f"{n} {u}" for u, n in metrics.by_urgency) or "none"
+
+    def minutes(d: Durations) -> str:
+        if not d.count or d.median is None or d.mean is None:
+            return "-"
+        median, mean = d.median.total_seconds(), d.mean.total_seconds()
+        return f"median {fmt.age(median)}, mean {fmt.age(mean)} ({d.count})"
+
+    return (
+        f"pages: {metrics.pages} ({urgency}) · resolved {metrics.resolved} · "
+        f"MTTA {minutes(metrics.mtta)} · MTTR {minutes(metrics.mttr)} · "
+        f"outside hours {metrics.outside_hours} · per hour {sparkline(list(metrics.per_hour))}"
     )
