@@ -98,3 +98,29 @@ def test_light_theme(
 
     app = make_app(simulator, sim_clock, tmp_path, UiSettings(theme="oncall-light"))
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+
+def test_resolve_dialog(
+    snap_compare: Any, simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    app = make_app(simulator, sim_clock, tmp_path)
+
+    async def ask(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ask)
+
+
+def test_mute_dialog(
+    snap_compare: Any, simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    app = make_app(simulator, sim_clock, tmp_path)
+
+    async def ask(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("2", "m")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ask)
