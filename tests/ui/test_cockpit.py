@@ -44,12 +44,17 @@ def make_app(
     )
 
 
-async def until(pilot: Pilot[None], predicate: Callable[[], object], timeout: float = 15) -> None:
+async def until(
+    pilot: Pilot[None],
+    predicate: Callable[[], object],
+    timeout: float = 15,
+    why: Callable[[], object] = lambda: "",
+) -> None:
     for _ in range(int(timeout / 0.02)):
         if predicate():
             return
         await pilot.pause(0.02)
-    raise AssertionError("condition not reached in time")
+    raise AssertionError(f"condition not reached in time {why()}")
 
 
 def sim_post(simulator: Simulator, path: str, body: dict[str, object]) -> object:

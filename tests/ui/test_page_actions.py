@@ -259,8 +259,13 @@ async def test_a_lost_answer_does_not_post_a_note_twice(
         await pilot.press(*"rollback started", "ctrl+s")
         await until(pilot, lambda: note_count(simulator, page.id) > before)
         await until(pilot, lambda: app.journal.open_outbox()[0].last_error is not None)
+        app.outbox.timeout = 30  # the short timeout was only there to lose that one answer
         sim_clock.advance(600)
-        await until(pilot, lambda: app.journal.open_outbox() == [])
+        await until(
+            pilot,
+            lambda: app.journal.open_outbox() == [],
+            why=lambda: (app.journal.open_outbox(), sim_clock.now(), sim_clock.sleepers),
+        )
         assert new_notes(simulator, page.id, before) == ["rollback started"]
 
 

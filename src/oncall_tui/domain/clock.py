@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -23,8 +24,8 @@ class Clock(Protocol):
         """Seconds on a clock that never goes backwards, for intervals."""
         ...
 
-    async def sleep(self, seconds: float) -> None:
-        """Wait `seconds` on this clock."""
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Wait `seconds` on this clock, counted from the call (not from the first await)."""
         ...
 
 
@@ -37,8 +38,8 @@ class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        return asyncio.sleep(max(0.0, seconds))
 
 
 class FakeClock:
@@ -69,13 +70,15 @@ class FakeClock:
             if not future.done():
                 future.set_result(None)
 
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        # The deadline is fixed now, at the call: were it fixed when a task first runs the
+        # sleep, an `advance` in between would push it out and the sleeper would never wake.
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sleepers.append((self._mono + seconds, future))
-        await future
+        if seconds <= 0:
+            future.set_result(None)
+        else:
+            self._sleepers.append((self._mono + seconds, future))
+        return future
 
     @property
     def sleepers(self) -> int:

@@ -187,7 +187,7 @@ class Outbox:
             await asyncio.wait_for(asyncio.shield(call), timeout=self.timeout)
         except TimeoutError:
             self._stragglers[entry.id] = call
-            call.add_done_callback(_consume)
+            call.add_done_callback(self._straggler_done)
             return self._retry(entry, Unavailable(f"no answer within {self.timeout:g} s"))
         except (RateLimited, Unavailable, AuthFailed) as exc:
             return self._retry(entry, exc)
@@ -198,6 +198,12 @@ class Outbox:
             return self._retry(entry, SourceError(f"unexpected {type(exc).__name__}: {exc}"))
         self._finish(entry, "done", None)
         return None
+
+    def _straggler_done(self, future: asyncio.Future[None]) -> None:
+        """A timed-out write's thread ended: its retry may go now (when it is due)."""
+        if not future.cancelled():
+            future.exception()  # retrieved, so asyncio does not log it as never read
+        self._wake.set()
 
     def _retry(self, entry: OutboxEntry, error: SourceError) -> float:
         delay = backoff(
@@ -222,9 +228,3 @@ class Outbox:
             done_at=self._clock.now(),
         )
         self._on_change(entry)
-
-
-def _consume(future: asyncio.Future[None]) -> None:
-    """Retrieve a straggler's outcome so asyncio does not log it as never retrieved."""
-    if not future.cancelled():
-        future.exception()
