@@ -27,10 +27,15 @@ from datadog_api_client.model_utils import (
     ModelSimple,
     OpenApiModel,
 )
-from openapi import ContractError, RecordedExchange, RecordedRequest, specs_dir
+from openapi import (
+    ContractError,
+    OpenAPIRequest,
+    OpenAPIResponse,
+    RecordedExchange,
+    schema_errors,
+    specs_dir,
+)
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SPEC_FILE = "datadog-v1.yaml"
 CASSETTES = "datadog-recorded"
@@ -91,56 +96,11 @@ def datadog_openapi() -> OpenAPI:
     return OpenAPI.from_dict(load_datadog_spec(), config=Config(spec_validator_cls=None))
 
 
-def _header_pairs(headers: Any) -> list[tuple[str, str]]:
-    return [(str(name), str(value)) for name, value in headers.items()]
-
-
-def _content_type(headers: Any) -> str:
-    for name, value in _header_pairs(headers):
-        if name.lower() == "content-type":
-            return value.lower()
-    return ""
-
-
-class _OpenAPIRequest:
-    def __init__(self, recorded: RecordedRequest) -> None:
-        self.host_url = SERVER_URL
-        self.path = recorded.path
-        self.method = recorded.method.lower()
-        self.body: bytes | None = recorded.body or None
-        self.content_type = _content_type(recorded.headers)
-        pairs = [(name, value) for name, values in recorded.query.items() for value in values]
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(pairs),
-            header=Headers(_header_pairs(recorded.headers)),
-            cookie=ImmutableMultiDict(),
-        )
-
-
-class _OpenAPIResponse:
-    def __init__(self, recorded: Any) -> None:
-        self.status_code = recorded.status
-        self.headers = Headers(_header_pairs(recorded.headers))
-        self.content_type = _content_type(recorded.headers)
-        self.data: bytes | None = recorded.body
-
-
-def _schema_errors(error: BaseException) -> list[Any]:
-    seen: list[Any] = []
-    current: BaseException | None = error
-    while current is not None:
-        found = getattr(current, "schema_errors", None)
-        if found:
-            seen.extend(found)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
 def _describe(errors: Iterator[BaseException]) -> list[str]:
     lines = []
     for error in errors:
         lines.append(f"{type(error).__name__}: {error}")
-        for detail in _schema_errors(error):
+        for detail in schema_errors(error):
             where = "/".join(str(part) for part in detail.absolute_path) or "<root>"
             lines.append(f"    at {where}: {str(detail.message)[:300]}")
     return lines
@@ -148,14 +108,14 @@ def _describe(errors: Iterator[BaseException]) -> list[str]:
 
 def validate_v1_exchange(exchange: RecordedExchange) -> None:
     """Raise `ContractError` unless the request and the answer fit `datadog-v1.yaml`."""
-    request = _OpenAPIRequest(exchange.request)
+    request = OpenAPIRequest(exchange.request, SERVER_URL)
     problems = [
         f"request: {line}" for line in _describe(datadog_openapi().iter_request_errors(request))
     ]
     problems += [
         f"response: {line}"
         for line in _describe(
-            datadog_openapi().iter_response_errors(request, _OpenAPIResponse(exchange.response))
+            datadog_openapi().iter_response_errors(request, OpenAPIResponse(exchange.response))
         )
     ]
     if problems:

@@ -267,11 +267,11 @@ def _content_type(headers: Any) -> str:
     return ""
 
 
-class _OpenAPIRequest:
-    """A recorded request in the shape openapi-core reads."""
+class OpenAPIRequest:
+    """A recorded request in the shape openapi-core reads, matched under `host_url`."""
 
-    def __init__(self, recorded: RecordedRequest) -> None:
-        self.host_url = SERVER_URL
+    def __init__(self, recorded: RecordedRequest, host_url: str = SERVER_URL) -> None:
+        self.host_url = host_url
         self.path = recorded.path
         self.method = recorded.method.lower()
         self.body: bytes | None = recorded.body or None
@@ -284,7 +284,9 @@ class _OpenAPIRequest:
         )
 
 
-class _OpenAPIResponse:
+class OpenAPIResponse:
+    """A recorded response as openapi-core reads it."""
+
     def __init__(self, recorded: RecordedResponse) -> None:
         self.status_code = recorded.status
         self.headers = Headers(_header_pairs(recorded.headers))
@@ -295,7 +297,7 @@ class _OpenAPIResponse:
 # --------------------------------------------------------------------------- validation
 
 
-def _schema_errors(error: BaseException) -> list[Any]:
+def schema_errors(error: BaseException) -> list[Any]:
     """The jsonschema errors behind an openapi-core error, wherever they hang."""
     seen: list[Any] = []
     current: BaseException | None = error
@@ -329,20 +331,20 @@ def _describe(errors: Iterable[BaseException]) -> list[str]:
     lines = []
     for error in errors:
         lines.append(f"{type(error).__name__}: {error}")
-        lines.extend(f"    {_describe_schema_error(e)}" for e in _schema_errors(error))
+        lines.extend(f"    {_describe_schema_error(e)}" for e in schema_errors(error))
     return lines
 
 
 def request_errors(recorded: RecordedRequest) -> list[str]:
     """What is wrong with a recorded request, one readable line each (empty if valid)."""
-    errors = pagerduty_openapi().iter_request_errors(_OpenAPIRequest(recorded))
+    errors = pagerduty_openapi().iter_request_errors(OpenAPIRequest(recorded))
     return _describe(errors)
 
 
 def response_errors(recorded_request: RecordedRequest, recorded: RecordedResponse) -> list[str]:
     """What is wrong with a recorded response to `recorded_request` (empty if valid)."""
     errors = pagerduty_openapi().iter_response_errors(
-        _OpenAPIRequest(recorded_request), _OpenAPIResponse(recorded)
+        OpenAPIRequest(recorded_request), OpenAPIResponse(recorded)
     )
     return _describe(errors)
 
