@@ -415,6 +415,8 @@ class OncallApp(App[None]):
         self.pane(freshness.source).set_freshness(freshness, self.clock.now())
 
     def _tick(self) -> None:
+        if not self.header.is_attached:
+            return  # the cockpit is closing
         now = self.clock.now()
         self.header.tick(now)
         for name, poller in self.pollers.items():

@@ -25,9 +25,13 @@ class CockpitHeader(Horizontal):
         self._shift_end: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("oncall-tui", id="header-identity", markup=False)
-        yield Static("on call: waiting for PagerDuty…", id="header-oncall", markup=False)
-        yield Static("", id="header-clock", markup=False)
+        # Kept by reference: the clock ticks every second, also while the cockpit closes.
+        self._identity = Static("oncall-tui", id="header-identity", markup=False)
+        self._oncall = Static("on call: waiting for PagerDuty…", id="header-oncall", markup=False)
+        self._clock = Static("", id="header-clock", markup=False)
+        yield self._identity
+        yield self._oncall
+        yield self._clock
 
     def on_mount(self) -> None:
         self._render_identity()
@@ -39,22 +43,26 @@ class CockpitHeader(Horizontal):
         self._me = me
         self._on_call = tuple(on_call)
         self._shift_end = shift_end
+        if not self.is_attached:
+            return
         self._render_identity()
-        self.query_one("#header-oncall", Static).update(self._on_call_text(now))
+        self._oncall.update(self._on_call_text(now))
         self.tick(now)
 
     def tick(self, now: datetime) -> None:
         """Move the clock (and the countdown to the end of my shift)."""
+        if not self.is_attached:
+            return
         clock = now.astimezone(self._tz) if self._tz is not None else now
         text = clock.strftime("%a %H:%M %Z").strip()
         if self._shift_end is not None:
             text += f" · shift ends {fmt.until(self._shift_end, now)}"
-        self.query_one("#header-clock", Static).update(text)
+        self._clock.update(text)
 
     def _render_identity(self) -> None:
         who = f" · {self._me}" if self._me else ""
         mode = " · READ-ONLY" if self._read_only else ""
-        self.query_one("#header-identity", Static).update(f"oncall-tui{who}{mode}")
+        self._identity.update(f"oncall-tui{who}{mode}")
 
     def _on_call_text(self, now: datetime) -> str:
         """Levels 1 and 2 across my escalation policies, names once each, me first; then
