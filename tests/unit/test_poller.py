@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 from datetime import UTC, datetime, timedelta
@@ -251,3 +252,18 @@ def test_backoff_grows_with_jitter_and_stays_capped(failures: int) -> None:
 def test_source_errors_carry_one_line_messages() -> None:
     err = RateLimited("slow down", retry_after=3)
     assert isinstance(err, SourceError) and err.retry_after == 3 and err.status == 429
+
+
+async def test_stop_ends_a_loop_that_swallowed_the_first_cancel() -> None:
+    from oncall_tui.engine.poller import cancel_and_wait
+
+    async def stubborn() -> None:
+        # What asyncio.wait_for does on Python 3.11 when the call finishes meanwhile:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)
+        await asyncio.sleep(3600)
+
+    task = asyncio.get_running_loop().create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(cancel_and_wait(task), timeout=5)
+    assert task.done()

@@ -16,14 +16,13 @@ incident already resolved) before sending it again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from oncall_tui.domain.clock import Clock
-from oncall_tui.engine.poller import backoff, wait_or_wake
+from oncall_tui.engine.poller import backoff, cancel_and_wait, wait_or_wake
 from oncall_tui.sources.base import AuthFailed, RateLimited, SourceError, Unavailable
 from oncall_tui.store.journal import Journal, OutboxEntry
 
@@ -127,9 +126,7 @@ class Outbox:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def run(self) -> None:

@@ -12,7 +12,6 @@ thread only returns a value, it never touches the cockpit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -71,6 +70,19 @@ def backoff(failures: int, *, base: float, cap: float, rng: random.Random) -> fl
     """
     step = min(cap, base * (2 ** max(0, failures - 1)))
     return max(base, rng.uniform(step / 2, step))
+
+
+async def cancel_and_wait(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait until it has ended.
+
+    Cancelling once is not enough on Python 3.11: `asyncio.wait_for` swallows a cancel that
+    lands just as the awaited call finishes, and the loop then goes on to its next sleep.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    if not task.cancelled():
+        task.exception()  # retrieved: stopping never raises, and asyncio logs nothing
 
 
 async def wait_or_wake(clock: Clock, delay: float, wake: asyncio.Event) -> None:
@@ -134,9 +146,7 @@ class Poller:
     async def stop(self) -> None:
         """Stop the loop; an SDK call in flight finishes in its thread and is dropped."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     def refresh_now(self) -> None:
