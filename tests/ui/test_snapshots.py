@@ -86,6 +86,9 @@ def test_error_keeps_rows_and_says_why(
         await pilot.press("r")
         pane = pilot.app.pane("pages")
         await until(pilot, lambda: "⚠" in str(pane.border_subtitle))
+        # `r` refreshed every source: wait for the others' polls too, or the shot may catch
+        # one of them mid-poll.
+        await until(pilot, lambda: not any(p.freshness.polling for p in pilot.app.pollers.values()))
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=fail)
