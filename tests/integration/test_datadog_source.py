@@ -502,7 +502,7 @@ def test_slow_answer_is_unavailable_within_the_timeout(simulator: Simulator) -> 
             source.fetch()
         elapsed = time.monotonic() - started
         # urllib3 would silently retry a read timeout three times; the source lets it not.
-        assert 0.25 <= elapsed < 1.5, f"took {elapsed:.2f}s with a 0.3s timeout"
+        assert 0.25 <= elapsed < 2.5, f"took {elapsed:.2f}s with a 0.3s timeout (3 s delay)"
         assert sent(simulator) - before == 1
         assert "0.3 s" in caught.value.message and "\n" not in caught.value.message
         assert set(monitors_of(source.fetch())) == set(watched(simulator))

@@ -232,13 +232,14 @@ def test_malformed_fault_sends_broken_json(simulator: Simulator, client: httpx.C
 
 
 def test_slow_fault_delays_the_answer(simulator: Simulator, client: httpx.Client) -> None:
-    simulator.set_fault("pagerduty", "slow", count=1, delay=0.3)
+    simulator.set_fault("pagerduty", "slow", count=1, delay=2.0)
     started = time.perf_counter()
     assert client.get("/pagerduty/users/me", headers=AUTH).status_code == 200
-    assert time.perf_counter() - started >= 0.3
+    assert time.perf_counter() - started >= 2.0
     started = time.perf_counter()
     client.get("/pagerduty/users/me", headers=AUTH)
-    assert time.perf_counter() - started < 0.3
+    # Generous: only "not delayed again" matters, and CI machines are busy.
+    assert time.perf_counter() - started < 1.5
 
 
 def test_slow_fault_trips_a_client_timeout(simulator: Simulator) -> None:

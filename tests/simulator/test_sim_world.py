@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -185,12 +184,10 @@ def test_storm_triggers_more_than_quiet() -> None:
     assert counts["storm"] > 5 * max(1, counts["quiet"])
 
 
-def test_scale_builds_5000_pages_fast() -> None:
-    started = time.perf_counter()
+def test_scale_builds_5000_open_pages() -> None:
+    # How fast it builds is a bench figure (bench/scale.py), not a test assertion.
     w, _ = world(scenario="scale")
-    elapsed = time.perf_counter() - started
     assert len(open_incidents(w.pagerduty)) == 5000
-    assert elapsed < 1.0, f"scale world took {elapsed:.2f}s"
 
 
 def test_scale_takes_a_size() -> None:

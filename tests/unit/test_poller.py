@@ -197,7 +197,10 @@ async def test_auth_failure_waits_the_cap_but_refresh_retries_now() -> None:
     await settle(clock)
     assert poller.freshness.next_poll == T0 + timedelta(seconds=300)
     poller.refresh_now()
-    await settle(clock)
+    for _ in range(500):  # the wake, the second poll and the next sleep, in that order
+        await asyncio.sleep(0.001)
+        if source.calls == 2 and poller.freshness.last_error is None and clock.sleepers:
+            break
     assert source.calls == 2
     assert poller.freshness.last_error is None
     await poller.stop()
