@@ -20,8 +20,9 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Let every widget finish repainting (a modal repaints the screen under it)."""
     await pilot.app.workers.wait_for_complete()
     await pilot.wait_for_scheduled_animations()
-    for _ in range(3):
+    for _ in range(5):
         await pilot.pause(0.05)
+        await pilot.pause()  # also waits for the screen to process what is pending
 
 
 def loaded(pilot: Pilot[Any]) -> Any:

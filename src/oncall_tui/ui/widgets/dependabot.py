@@ -32,7 +32,7 @@ class DependabotPane(Pane[DependabotPR]):
         ("age", "Age", 6),
         ("merge", "Merge", 8),
         ("pr", "PR", 18),
-        ("versions", "From → To", None),
+        ("versions", "From → To", 40),
     )
 
     def __init__(self, *, number: int, title: str, pane_id: str) -> None:

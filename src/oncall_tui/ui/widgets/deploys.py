@@ -38,7 +38,7 @@ class DeploysPane(Pane[Deploy]):
 
     BINDINGS: ClassVar[list[BindingType]] = commands.table_bindings(commands.DEPLOY_COMMANDS)
 
-    COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (("repo", "Repository", None),)
+    COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = (("repo", "Repository", 26),)
 
     def __init__(self, *, number: int, title: str, pane_id: str) -> None:
         super().__init__(number=number, title=title, pane_id=pane_id)

@@ -27,7 +27,7 @@ class MonitorsPane(Pane[Monitor]):
         ("priority", "P", 2),
         ("groups", "Groups", 6),
         ("muted", "Muted", 11),
-        ("name", "Monitor", None),
+        ("name", "Monitor", 100),
     )
 
     def key_of(self, item: Monitor) -> str:

@@ -36,7 +36,7 @@ class PagesPane(Pane[Page]):
         ("age", "Open", 6),
         ("service", "Service", 16),
         ("who", "Owner", 16),
-        ("title", "Title", None),
+        ("title", "Title", 120),
     )
 
     def key_of(self, item: Page) -> str:

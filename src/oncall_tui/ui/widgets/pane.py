@@ -41,7 +41,9 @@ class Pane(Vertical, Generic[T]):
     ALLOW_MAXIMIZE = True
 
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = ()
-    """(key, label, width or None for auto)."""
+    """(key, label, width or None for auto). Fixed widths keep repaints cheap and stable: an
+    auto width is measured again whenever a cell changes. The last column is wide and
+    clipped at the pane's edge."""
 
     def __init__(self, *, number: int, title: str, pane_id: str) -> None:
         super().__init__(id=pane_id, classes="pane")
