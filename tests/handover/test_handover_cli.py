@@ -8,9 +8,7 @@ real config, journal and tokens are never touched.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,47 +22,8 @@ from oncall_tui.store.journal import Journal
 
 CANARY = "canary-gh-9d3e55c0ffee"
 WEBHOOK_CANARY = "T0CANARY/B0CANARY/hook0451secret"
-CHATTY = ("httpx", "httpx2", "httpcore", "urllib3")
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(home / name.lower()))
-    monkeypatch.setenv("HOME", str(home))
-    for name in (
-        "ONCALL_TUI_CONFIG",
-        "ONCALL_SLACK_WEBHOOK",
-        "PAGERDUTY_TOKEN",
-        "DD_API_KEY",
-        "DD_APP_KEY",
-        "DD_SITE",
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """`main` routes logging to a file: undo that after each test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in CHATTY}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-    logging.captureWarnings(False)
+pytestmark = pytest.mark.usefixtures("isolated", "restore_logging")
 
 
 def data_dir(home: Path) -> Path:

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,47 +31,8 @@ ITEM_KEYS = {"id", "state", "title", "url"}
 CANARY = "canary-pd-3e8d1f6b2a90Zq9X"
 SECRET_LIKE = "u+Secret-value-0451"
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
-CHATTY = ("httpx", "httpx2", "httpcore", "urllib3")
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private home: XDG folders in tmp_path, no provider credentials in the env."""
-    home = tmp_path / "home"
-    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(home / name.lower()))
-    monkeypatch.setenv("HOME", str(home))
-    for name in (
-        "ONCALL_TUI_CONFIG",
-        "PAGERDUTY_TOKEN",
-        "DD_API_KEY",
-        "DD_APP_KEY",
-        "DD_SITE",
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """`main` routes logging to a file (`logs.configure`): undo that after each test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in CHATTY}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-    logging.captureWarnings(False)
+pytestmark = pytest.mark.usefixtures("isolated", "restore_logging")
 
 
 def write(path: Path, text: str) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,9 @@ from oncall_tui import logs
 
 CANARY = "canary-pd-7c1e5a9f03b2Zq9X"
 TAIL = CANARY[-4:]
-CHATTY = ("httpx", "httpx2", "httpcore", "urllib3")
+from tests.conftest import CHATTY_LOGGERS as CHATTY  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """`logs.configure` rewires the root logger: put pytest's wiring back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in CHATTY}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-    logging.captureWarnings(False)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def record(msg: str, *args: object) -> logging.LogRecord:
