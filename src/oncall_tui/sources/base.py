@@ -14,6 +14,7 @@ engine and the cockpit handle every provider the same way::
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,6 +50,29 @@ class Unavailable(SourceError):
 
 class BadResponse(SourceError):
     """The provider answered something we cannot read."""
+
+
+def untrusted_certificate(exc: BaseException) -> bool:
+    """True if `exc`, or an error it wraps, is a failed TLS certificate check.
+
+    The SDKs wrap the `ssl` error two or three deep (httpx: `__cause__`; requests and
+    urllib3: `args` and `reason`), so a one-line message can say "certificate" instead of a
+    bare `ConnectError` that sends the engineer looking at the network.
+    """
+    todo: list[object] = [exc]
+    seen: set[int] = set()
+    while todo and len(seen) < 32:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo += list(current.args)
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from oncall_tui.sources.base import (
     RateLimited,
     SourceError,
     Unavailable,
+    untrusted_certificate,
 )
 
 if TYPE_CHECKING:
@@ -140,6 +141,8 @@ class PagerDutySource:
         if self._me is None:
             try:
                 user = self._get("/users/me").get("user", {})
+                if not isinstance(user, dict):
+                    raise BadResponse("PagerDuty /users/me: 'user' is not an object")
                 self._me = {
                     "id": str(user.get("id", "")),
                     "name": str(user.get("name", "")),
@@ -255,9 +258,9 @@ class PagerDutySource:
                 raise Unavailable(f"PagerDuty {path}: no answer") from None
             raise _http_error(path, exc.response) from None
         except pagerduty.Error as exc:
-            raise Unavailable(f"PagerDuty unreachable ({_cause(exc)})") from None
+            raise _unreachable(exc, _cause(exc)) from None
         except httpx2.HTTPError as exc:
-            raise Unavailable(f"PagerDuty unreachable ({type(exc).__name__})") from None
+            raise _unreachable(exc, type(exc).__name__) from None
         if not response.is_success:
             raise _http_error(path, response)
         if not response.content.strip():
@@ -415,12 +418,22 @@ def _reassignment(payload: Mapping[str, Any]) -> dict[str, Any]:
 def _http_error(path: str, response: httpx2.Response) -> SourceError:
     status = response.status_code
     reason = _pd_error_message(response)
-    if status in (401, 403):
+    if status == 401:
         return AuthFailed(
             f"PagerDuty refused the token ({status}{reason}): check [pagerduty] token",
             status=status,
         )
+    if status == 403:
+        # The key is valid but may not do this: a read-only key writing, or a user whose
+        # role does not reach the resource.
+        return AuthFailed(
+            f"PagerDuty token lacks permission ({status}{reason}): a read-only key cannot "
+            "write; check [pagerduty] token and its user's role",
+            status=status,
+        )
     if status >= 500:
+        # A gateway's 502/503 is an HTML page, not PagerDuty's error object: say its reason.
+        reason = reason or (f": {response.reason_phrase}" if response.reason_phrase else "")
         return Unavailable(f"PagerDuty failed on its side ({status}{reason})", status=status)
     return SourceError(f"PagerDuty {path} answered {status}{reason}", status=status)
 
@@ -436,6 +449,12 @@ def _pd_error_message(response: httpx2.Response) -> str:
         return f": {message}" if message else ""
     except (ValueError, AttributeError):
         return ""
+
+
+def _unreachable(exc: BaseException, what: str) -> Unavailable:
+    if untrusted_certificate(exc):
+        return Unavailable("PagerDuty TLS certificate not trusted: check [pagerduty] ca_bundle")
+    return Unavailable(f"PagerDuty unreachable ({what})")
 
 
 def _cause(exc: BaseException) -> str:

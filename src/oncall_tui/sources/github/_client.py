@@ -27,6 +27,7 @@ import math
 import ssl
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -42,6 +43,7 @@ from oncall_tui.sources.base import (
     RateLimited,
     SourceError,
     Unavailable,
+    untrusted_certificate,
 )
 
 if TYPE_CHECKING:
@@ -181,7 +183,7 @@ class GitHubClient:
         except requests.exceptions.Timeout:
             raise Unavailable(f"GitHub timed out after {self.settings.timeout:g}s") from None
         except requests.exceptions.RequestException as exc:
-            raise Unavailable(f"GitHub unreachable ({type(exc).__name__})") from None
+            raise _unreachable(exc) from None
         self.note_rate(response_headers)
         if status == 304 and cached is not None:
             self.not_modified += 1
@@ -209,7 +211,7 @@ class GitHubClient:
         except requests.exceptions.Timeout:
             raise Unavailable(f"GitHub timed out after {self.settings.timeout:g}s") from None
         except requests.exceptions.RequestException as exc:
-            raise Unavailable(f"GitHub unreachable ({type(exc).__name__})") from None
+            raise _unreachable(exc) from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BadResponse(f"GitHub {what}: unexpected answer ({type(exc).__name__})") from None
         finally:
@@ -231,7 +233,7 @@ class GitHubClient:
         except httpx.TimeoutException:
             raise Unavailable(f"GitHub timed out after {self.settings.timeout:g}s") from None
         except httpx.HTTPError as exc:
-            raise Unavailable(f"GitHub unreachable ({type(exc).__name__})") from None
+            raise _unreachable(exc) from None
         self.note_rate(response.headers)
         if not response.is_success:
             raise http_error(
@@ -294,8 +296,11 @@ def http_error(
             return RateLimited(
                 f"GitHub rate limit reached ({status})", retry_after=retry_after, status=status
             )
+        # Neither waiting nor a spent budget: a good token without the scope or the
+        # repository permission ("Resource not accessible by personal access token").
         return AuthFailed(
-            f"GitHub refused the request ({status}{reason}): check [github] token and its scopes",
+            f"GitHub token lacks permission for {what} ({status}{reason}): grant [github] "
+            "token the scopes or repository permissions it needs",
             status=status,
         )
     if status == 401:
@@ -303,8 +308,18 @@ def http_error(
             f"GitHub refused the token (401{reason}): check [github] token", status=401
         )
     if status >= 500:
-        return Unavailable(f"GitHub failed on its side ({status})", status=status)
+        # GitHub's own words if it sent any; a gateway's HTML page has none.
+        detail = message or _phrase(status)
+        detail = f": {detail}" if detail else ""
+        return Unavailable(f"GitHub failed on its side ({status}{detail})", status=status)
     return Refused(f"GitHub {what} answered {status}{reason}", status=status, reason=message)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _message(body: Any) -> str:
@@ -342,3 +357,10 @@ def _float(value: Any) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def _unreachable(exc: BaseException) -> Unavailable:
+    """A network failure in one line; a refused certificate says which setting to check."""
+    if untrusted_certificate(exc):
+        return Unavailable("GitHub TLS certificate not trusted: check [github] ca_bundle")
+    return Unavailable(f"GitHub unreachable ({type(exc).__name__})")
