@@ -420,6 +420,12 @@ def _handover(settings: Settings, *, demo: bool, args: argparse.Namespace) -> in
         settings = replace(
             settings, handover=replace(settings.handover, slack_webhook=None, publish_repo="")
         )
+    if args.publish and settings.ui.read_only:
+        # Publishing writes to GitHub and Slack: read-only refuses it before anything runs.
+        raise ConfigError(
+            "--publish: read-only mode (--read-only or [ui] read_only) never writes to "
+            "GitHub or Slack; drop --publish to write the file only"
+        )
     if (
         args.publish
         and not demo

@@ -148,6 +148,10 @@ class Outbox:
     async def drain(self) -> float:
         """Send every due write; return the seconds until the next one is due (or a long nap)."""
         self._wake.clear()
+        if self.read_only:
+            # Read-only sends nothing, not even writes queued by an earlier, writable
+            # session: they stay pending (and shown so) until a writable cockpit starts.
+            return 3600.0
         next_due: float | None = None
         for entry in self.journal.open_outbox():
             now = self._clock.now()

@@ -12,7 +12,9 @@
   turned into Slack's mrkdwn.
 
 Every failure is a `PublishError` with a one-line message that never holds a token or the
-webhook URL (the webhook *is* the secret).
+webhook URL (the webhook *is* the secret). Publishing writes to GitHub and Slack, so
+read-only mode (`--read-only`, `[ui] read_only`) refuses it with `PublishReadOnly`; exporting
+a file is still allowed.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "HANDOVERS_DIR",
     "SLACK_TEXT_LIMIT",
     "PublishError",
+    "PublishReadOnly",
     "export",
     "handover_issue_regex",
     "handover_repo",
@@ -60,6 +63,13 @@ class PublishError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))
+
+
+class PublishReadOnly(PublishError):
+    """Read-only mode: nothing was published."""
+
+    def __init__(self) -> None:
+        super().__init__("read-only mode: the handover was not published (export it instead)")
 
 
 # -- file ------------------------------------------------------------------------------------
@@ -152,6 +162,8 @@ def _unbrace(text: str) -> str:
 
 def publish_github(markdown: str, settings: Settings) -> str:
     """Comment `markdown` on the handover issue; return the comment's web URL."""
+    if settings.ui.read_only:
+        raise PublishReadOnly()
     repo = handover_repo(settings)
     if not repo:
         raise PublishError(

@@ -20,6 +20,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 
+from oncall_tui.handover.publish import PublishReadOnly
+
 DRAFT_NAME = "handover"
 
 
@@ -92,6 +94,12 @@ class HandoverScreen(ModalScreen[None]):
         self.app.call_from_thread(self._status, "publishing…")
         try:
             url = self._publish(text)
+        except PublishReadOnly as exc:
+            self.app.call_from_thread(self._status, f"not published: {exc}")
+            self.app.call_from_thread(
+                self.app.notify, str(exc), severity="warning", title="Read-only"
+            )
+            return
         except Exception as exc:
             self.app.call_from_thread(self._status, f"not published: {exc}")
             return
