@@ -14,7 +14,7 @@ import pytest
 
 from oncall_tui.domain.clock import FakeClock
 from oncall_tui.engine.outbox import Outbox, ReadOnly
-from oncall_tui.sources.base import RateLimited, SourceError, Unavailable
+from oncall_tui.sources.base import BadResponse, RateLimited, SourceError, Unavailable
 from oncall_tui.store.journal import MIGRATIONS, Journal, JournalError, OutboxEntry
 
 T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
@@ -134,6 +134,25 @@ async def test_a_refusal_is_final_and_keeps_the_reason() -> None:
     clock.advance(3600)
     await box.drain()
     assert len(writer.calls) == 1
+
+
+async def test_an_unreadable_answer_is_retried_as_a_retry_not_refused() -> None:
+    # A 2xx whose body cannot be read (broken JSON, the wrong shape) may mean the write
+    # landed: marking it refused would tell the engineer it did not happen. It is retried,
+    # and the retry (attempt 1) checks whether the provider already has it.
+    clock = FakeClock(T0)
+    journal = Journal.memory()
+    writer = ScriptedWriter([BadResponse("Datadog mute: the answer does not parse"), None])
+    box = outbox(journal, writer, clock)
+    entry = box.submit("pages", "note", ["Q1"], {"content": "x"})
+    wait = await box.drain()
+    pending = journal.outbox_entry(entry.id)
+    assert pending.state == "pending"
+    assert pending.last_error == "Datadog mute: the answer does not parse"
+    clock.advance(wait)
+    await box.drain()
+    assert journal.outbox_entry(entry.id).state == "done"
+    assert [c[3] for c in writer.calls] == [0, 1]
 
 
 async def test_a_write_caught_in_flight_is_retried_as_a_retry_after_restart() -> None:

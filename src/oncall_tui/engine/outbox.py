@@ -4,8 +4,10 @@
 while it is pending. One task sends the writes one at a time, oldest first. A transient
 failure (rate limit, 5xx, timeout, network) keeps the write pending and retries it with
 backoff; a refusal from the provider (a 4xx that retrying cannot fix) marks it rejected with
-the provider's reason. Writes still pending (or caught mid-flight) when the cockpit stops are
-sent when it starts again.
+the provider's reason. An answer that cannot be read (`BadResponse`: broken JSON, the wrong
+shape) is no refusal: the write may well have landed, so it is retried like a lost answer.
+Writes still pending (or caught mid-flight) when the cockpit stops are sent when it starts
+again.
 
 Exactly once: the attempt counter is committed *before* a write is sent, so a write that was
 in flight when the response (or the process) was lost is retried with `attempt >= 1`, and the
@@ -23,7 +25,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from oncall_tui.domain.clock import Clock
 from oncall_tui.engine.poller import backoff, cancel_and_wait, wait_or_wake
-from oncall_tui.sources.base import AuthFailed, RateLimited, SourceError, Unavailable
+from oncall_tui.sources.base import (
+    AuthFailed,
+    BadResponse,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
 from oncall_tui.store.journal import Journal, OutboxEntry
 
 
@@ -190,7 +198,9 @@ class Outbox:
             self._stragglers[entry.id] = call
             call.add_done_callback(self._straggler_done)
             return self._retry(entry, Unavailable(f"no answer within {self.timeout:g} s"))
-        except (RateLimited, Unavailable, AuthFailed) as exc:
+        except (RateLimited, Unavailable, AuthFailed, BadResponse) as exc:
+            # BadResponse: the provider answered, but not readably; the write may have
+            # landed, and the retry (attempt >= 1) looks for it before sending it again.
             return self._retry(entry, exc)
         except SourceError as exc:
             self._finish(entry, "rejected", exc.message)

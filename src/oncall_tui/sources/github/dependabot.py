@@ -330,7 +330,9 @@ class GitHubDependabotSource:
         for repo, number, key in keys:
             try:
                 step(repo, number, key)
-            except (RateLimited, Unavailable, AuthFailed):
+            except (RateLimited, Unavailable, AuthFailed, BadResponse):
+                # Not a refusal: the write may even have landed (an unreadable answer), so
+                # the outbox retries, and the retry looks for it first.
                 raise
             except SourceError as exc:
                 refused.append((key, exc))
