@@ -608,12 +608,21 @@ def _api_error(what: str, exc: ApiException) -> SourceError:
         return RateLimited(
             f"Datadog rate limit reached (429{reason})", retry_after=retry_after, status=429
         )
-    if status in (401, 403):
+    if status == 401 or (status == 403 and reason in ("", ": Forbidden")):
+        # Datadog answers a wrong or missing key with a bare 403 "Forbidden".
         return AuthFailed(
             f"Datadog refused the keys ({status}{reason}): check [datadog] api_key / app_key",
             status=status,
         )
+    if status == 403:
+        # Good keys without the permission ("Failed permission authorization checks").
+        return AuthFailed(
+            f"Datadog keys lack permission for {what} ({status}{reason}): give [datadog] "
+            "app_key the scopes it needs (monitors_read, monitors_downtime)",
+            status=status,
+        )
     if status >= 500:
+        reason = reason or (f": {exc.reason}" if exc.reason else "")
         return Unavailable(f"Datadog failed on its side ({status}{reason})", status=status)
     return SourceError(f"Datadog {what} answered {status}{reason}", status=status)
 

@@ -426,9 +426,14 @@ def _http_error(path: str, response: httpx2.Response) -> SourceError:
     if status == 403:
         # The key is valid but may not do this: a read-only key writing, or a user whose
         # role does not reach the resource.
+        method = _method_of(response)
+        hint = (
+            "check the role of [pagerduty] token's user"
+            if method == "GET"
+            else "a read-only key cannot write; use a full-access key in [pagerduty] token"
+        )
         return AuthFailed(
-            f"PagerDuty token lacks permission ({status}{reason}): a read-only key cannot "
-            "write; check [pagerduty] token and its user's role",
+            f"PagerDuty token lacks permission for {method} {path} ({status}{reason}): {hint}",
             status=status,
         )
     if status >= 500:
@@ -436,6 +441,13 @@ def _http_error(path: str, response: httpx2.Response) -> SourceError:
         reason = reason or (f": {response.reason_phrase}" if response.reason_phrase else "")
         return Unavailable(f"PagerDuty failed on its side ({status}{reason})", status=status)
     return SourceError(f"PagerDuty {path} answered {status}{reason}", status=status)
+
+
+def _method_of(response: httpx2.Response) -> str:
+    try:
+        return str(response.request.method)
+    except RuntimeError:  # a response built without its request
+        return "GET"
 
 
 def _pd_error_message(response: httpx2.Response) -> str:

@@ -309,7 +309,7 @@ def http_error(
         )
     if status >= 500:
         # GitHub's own words if it sent any; a gateway's HTML page has none.
-        detail = message or _phrase(status)
+        detail = message.split(". ")[0].rstrip(".")[:80] or _phrase(status)
         detail = f": {detail}" if detail else ""
         return Unavailable(f"GitHub failed on its side ({status}{detail})", status=status)
     return Refused(f"GitHub {what} answered {status}{reason}", status=status, reason=message)

@@ -349,8 +349,13 @@ class GitHubDeploySource:
             except (ValueError, AttributeError):
                 message = ""
             error = http_error(status, headers, message, self._clock, f"rerun of run {run_id}")
-            if isinstance(error, AuthFailed) and status == 403 and "not" in message.lower():
-                # "This workflow run is not failed": the run's state, not the token.
+            if (
+                isinstance(error, AuthFailed)
+                and status == 403
+                and "workflow run" in message.lower()
+            ):
+                # "This workflow run is not failed": the run's state, not the token (unlike
+                # "Resource not accessible by personal access token", a missing permission).
                 error = SourceError(f"GitHub will not re-run run {run_id}: {message}", status=403)
             raise error
 
