@@ -61,18 +61,20 @@ SERVER_ERRORS_ADDED: list[str] = []
 def _declare_server_errors(spec: dict[str, Any]) -> None:
     # No monitor operation declares a 5xx answer, but the API answers failures with 500
     # and the usual `{"errors": [...]}` body (the simulator's "500" fault mode does the
-    # same): accept that body for 500 wherever it is not declared.
-    error = {
-        "description": "Internal Server Error",
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/APIErrorResponse"}}
-        },
-    }
+    # same): accept that body for 500 wherever it is not declared. Datadog's edge answers
+    # 502 and 503 in JSON too, with the same `errors` list beside a few more keys
+    # (`status`, `code`, `statuspage`...; DataDog/documentation#9470): accept those too.
+    def error(description: str) -> dict[str, Any]:
+        schema = {"$ref": "#/components/schemas/APIErrorResponse"}
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
     for path, method, operation in _operations(spec):
         responses = operation.setdefault("responses", {})
         if "500" not in responses:
-            responses["500"] = error
+            responses["500"] = error("Internal Server Error")
             SERVER_ERRORS_ADDED.append(f"{method.upper()} {path}")
+        responses.setdefault("502", error("Bad Gateway"))
+        responses.setdefault("503", error("Service Unavailable"))
 
 
 def patched_datadog_spec(spec: dict[str, Any]) -> dict[str, Any]:

@@ -137,12 +137,12 @@ def test_every_monitor_endpoint_and_error_answer_fits(simulator: Simulator, sdk:
     ):
         with pytest.raises(ApiException):
             call()
-    for mode in ("429", "500", "401"):
+    for mode in ("429", "500", "502", "503", "401", "403"):
         simulator.set_fault("datadog", mode, count=1)
         with pytest.raises(ApiException):
             api.search_monitors(query="tag:team:benefits")
     statuses = {e.response.status for e in validate_v1(simulator)}
-    assert statuses == {200, 400, 403, 404, 429, 500}
+    assert statuses == {200, 400, 403, 404, 429, 500, 502, 503}
 
 
 def test_an_invalid_answer_would_be_caught(simulator: Simulator, sdk: ApiClient) -> None:

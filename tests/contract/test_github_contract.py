@@ -237,7 +237,7 @@ def test_error_answers_fit(simulator: Simulator, gh: github.Github) -> None:
         _ = bad.get_user().login
     with pytest.raises(github.UnknownObjectException):
         gh.get_repo("benefits/nope").get_pulls()[0]
-    for mode in ("429", "500", "401"):
+    for mode in ("429", "500", "503", "401", "403"):
         simulator.set_fault("github", mode, count=1)
         with pytest.raises(github.GithubException):
             list(gh.get_repo("benefits/claims-api").get_pulls())
@@ -254,6 +254,22 @@ def test_error_answers_fit(simulator: Simulator, gh: github.Github) -> None:
 
 
 # --------------------------------------------------------------------------- the helper
+
+
+def test_a_gateway_502_is_checked_for_the_request_only(
+    simulator: Simulator, gh: github.Github
+) -> None:
+    # The 502 is nginx's HTML page in front of the API: no description declares it (or
+    # could), so only what PyGithub sent is checked, and that the page is no API answer.
+    simulator.set_fault("github", "502", count=1)
+    with pytest.raises(github.GithubException) as raised:
+        list(gh.get_repo("benefits/claims-api").get_pulls())
+    assert raised.value.status == 502
+    (exchange,) = [e for e in simulator.exchanges if e.response.status == 502]
+    assert exchange.response.headers["Content-Type"] == "text/html"
+    validate_github_exchange(exchange, response=False)
+    with pytest.raises(ContractError):
+        validate_github_exchange(exchange)
 
 
 def test_helper_rejects_a_broken_answer(simulator: Simulator, gh: github.Github) -> None:

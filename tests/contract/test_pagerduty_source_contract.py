@@ -139,7 +139,7 @@ def test_pagination_requests_fit_the_description() -> None:
     assert_brackets_only(exchanges)
 
 
-@pytest.mark.parametrize("mode", ["429", "401"])
+@pytest.mark.parametrize("mode", ["429", "401", "403"])
 def test_error_answers_fit_the_description(simulator: Simulator, mode: str) -> None:
     with source_for(simulator) as source:
         source.me()
@@ -150,18 +150,23 @@ def test_error_answers_fit_the_description(simulator: Simulator, mode: str) -> N
     assert exchanges[-1].response.status == int(mode)
 
 
-def test_requests_that_meet_a_500_fit_the_description(simulator: Simulator) -> None:
+@pytest.mark.parametrize("mode", ["500", "502", "503"])
+def test_requests_that_meet_a_5xx_fit_the_description(simulator: Simulator, mode: str) -> None:
     # The description declares no 5xx answer for any operation, so only the request is
-    # checked here; the answer's shape is PagerDuty's error object.
+    # checked here; a 500's shape is PagerDuty's error object, while 502 and 503 are the
+    # load balancer's HTML pages.
     with source_for(simulator) as source:
         source.me()
-        simulator.set_fault("pagerduty", "500", count=1)
+        simulator.set_fault("pagerduty", mode, count=1)
         with pytest.raises(SourceError):
             source.fetch()
     last = simulator.exchanges[-1]
-    assert last.response.status == 500
+    assert last.response.status == int(mode)
     validate_pagerduty_exchange(last, response=False)
-    assert set(last.response.json()["error"]) >= {"message", "code"}
+    if mode == "500":
+        assert set(last.response.json()["error"]) >= {"message", "code"}
+    else:
+        assert last.response.headers["Content-Type"] == "text/html"
 
 
 def test_from_is_sent_when_from_email_is_set(simulator: Simulator) -> None:

@@ -508,13 +508,54 @@ def test_slow_answer_is_unavailable_within_the_timeout(simulator: Simulator) -> 
         assert set(monitors_of(source.fetch())) == set(watched(simulator))
 
 
-def test_malformed_answer_is_bad_response(simulator: Simulator) -> None:
+@pytest.mark.parametrize("mode", ["truncated", "bad_json", "wrong_shape"])
+def test_unreadable_answers_are_bad_responses(simulator: Simulator, mode: str) -> None:
     with source_for(simulator) as source:
-        simulator.set_fault("datadog", "malformed", count=1)
+        simulator.set_fault("datadog", mode, count=1)
+        before = sent(simulator)
         with pytest.raises(BadResponse) as caught:
             source.fetch()
-        assert "monitor search" in caught.value.message
+        assert sent(simulator) - before == 1
+        assert caught.value.message == "Datadog monitor search: the answer does not parse"
         assert set(monitors_of(source.fetch())) == set(watched(simulator))
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"), [("502", "Bad Gateway"), ("503", "Service Unavailable")]
+)
+def test_gateway_errors_are_unavailable_after_one_request(
+    simulator: Simulator, mode: str, reason: str
+) -> None:
+    with source_for(simulator) as source:
+        simulator.set_fault("datadog", mode)
+        before = sent(simulator)
+        with pytest.raises(Unavailable) as caught:
+            source.fetch()
+        # Neither the SDK's retry (enable_retry) nor urllib3's Retry sends it again.
+        assert sent(simulator) - before == 1
+        assert caught.value.status == int(mode)
+        assert caught.value.message == f"Datadog failed on its side ({mode}: {reason})"
+        simulator.set_fault("datadog", None)
+        assert set(monitors_of(source.fetch())) == set(watched(simulator))
+
+
+def test_403_with_good_keys_says_they_lack_permission(simulator: Simulator) -> None:
+    with source_for(simulator) as source:
+        simulator.set_fault("datadog", "403", count=1)
+        before = sent(simulator)
+        with pytest.raises(AuthFailed) as caught:
+            source.fetch()
+        assert sent(simulator) - before == 1
+        assert caught.value.status == 403
+        assert caught.value.message == (
+            "Datadog keys lack permission for monitor search (403: Failed permission "
+            "authorization checks): give [datadog] app_key the scopes it needs "
+            "(monitors_read, monitors_downtime)"
+        )
+        # A bare "Forbidden" is Datadog's answer to a wrong key, and says so.
+        simulator.set_fault("datadog", "401", count=1)
+        with pytest.raises(AuthFailed, match=r"refused the keys \(403: Forbidden\)"):
+            source.fetch()
 
 
 def test_connection_refused_is_unavailable_at_once() -> None:

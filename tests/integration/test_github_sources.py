@@ -457,24 +457,115 @@ def test_401_fault(simulator: Simulator, deploys: GitHubDeploySource) -> None:
         deploys.fetch()
 
 
-def test_malformed_answers_are_bad_responses(
-    simulator: Simulator, deploys: GitHubDeploySource, dependabot: GitHubDependabotSource
+RUNS = "/repos/benefits/domain-cc/actions/workflows/update-deployment.yml/runs"
+
+
+@pytest.mark.parametrize("mode", ["truncated", "bad_json", "wrong_shape"])
+def test_unreadable_answers_are_bad_responses(
+    simulator: Simulator,
+    deploys: GitHubDeploySource,
+    dependabot: GitHubDependabotSource,
+    mode: str,
 ) -> None:
-    simulator.set_fault("github", "malformed", count=1)
+    simulator.set_fault("github", mode, count=1)
     with pytest.raises(BadResponse):
         deploys.fetch()
-    simulator.set_fault("github", "malformed", count=1)
-    with pytest.raises(BadResponse):
+    simulator.set_fault("github", mode, count=1)
+    with pytest.raises(BadResponse) as caught:
         dependabot.fetch()
-    # A malformed REST read (the workflow runs list) too.
+    assert caught.value.message.startswith("GitHub GraphQL: ")
+    assert "\n" not in caught.value.message
+    if mode != "wrong_shape":  # a list of strings reads as JSON; the callers judge it
+        # An unreadable REST read (the workflow runs list) too.
+        deploys.fetch()
+        deploys.client._etags.clear()  # no cached body to fall back on
+        simulator.set_fault("github", mode, count=None)
+        with pytest.raises(BadResponse):
+            deploys.client.get_json(RUNS)
+        simulator.clear_faults()
+    assert deploys.fetch().items and dependabot.fetch().items
+
+
+def sent(sim: Simulator) -> int:
+    return sim.request_counts["github"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [("502", "Bad Gateway"), ("503", "No server is currently available to service your request")],
+)
+def test_gateway_errors_are_unavailable_after_one_request(
+    simulator: Simulator,
+    deploys: GitHubDeploySource,
+    dependabot: GitHubDependabotSource,
+    mode: str,
+    reason: str,
+) -> None:
     deploys.fetch()
-    deploys.client._etags.clear()  # no cached body to fall back on
-    simulator.set_fault("github", "malformed", count=None)
-    with pytest.raises(BadResponse):
-        deploys.client.get_json(
-            "/repos/benefits/domain-cc/actions/workflows/update-deployment.yml/runs"
+    deploys.client._etags.clear()
+    simulator.set_fault("github", mode)
+    calls: list[Any] = [
+        deploys.fetch,  # GraphQL (httpx)
+        dependabot.fetch,
+        lambda: deploys.client.get_json(RUNS),  # REST (PyGithub's requester)
+        lambda: dependabot.comment("benefits/claims-api", 3, "@dependabot rebase"),  # a write
+    ]
+    for call in calls:
+        before = sent(simulator)
+        with pytest.raises(Unavailable) as caught:
+            call()
+        # PyGithub's retrier is off (retry=None): one request, whatever the status.
+        assert sent(simulator) - before == 1
+        assert caught.value.status == int(mode)
+        assert caught.value.message == f"GitHub failed on its side ({mode}: {reason})"
+    simulator.set_fault("github", None)
+    assert deploys.fetch().items and dependabot.fetch().items
+
+
+def test_403_without_a_rate_limit_says_the_token_lacks_permission(
+    simulator: Simulator, deploys: GitHubDeploySource, dependabot: GitHubDependabotSource
+) -> None:
+    deploys.fetch()
+    deploys.client._etags.clear()
+    simulator.set_fault("github", "403")
+    for call, what in (
+        (deploys.fetch, "GraphQL"),
+        (lambda: deploys.client.get_json(RUNS), RUNS),
+        (
+            lambda: dependabot.comment("benefits/claims-api", 3, "@dependabot rebase"),
+            "comment on benefits/claims-api#3",
+        ),
+    ):
+        before = sent(simulator)
+        with pytest.raises(AuthFailed) as caught:
+            call()
+        assert sent(simulator) - before == 1
+        assert caught.value.status == 403
+        assert caught.value.message == (
+            f"GitHub token lacks permission for {what} (403: Resource not accessible by "
+            "personal access token): grant [github] token the scopes or repository "
+            "permissions it needs"
         )
-    simulator.clear_faults()
+    simulator.set_fault("github", None)
+
+
+@pytest.mark.parametrize("style", ["secondary", "primary"])
+def test_a_rate_limit_403_is_still_a_rate_limit(
+    simulator: Simulator, deploys: GitHubDeploySource, style: str
+) -> None:
+    # GitHub's 403 for limits carries retry-after (secondary) or remaining 0 and a reset
+    # (primary): those wait, unlike the permission 403 above.
+    app = simulator.app("github")
+    app.rate_limit_status = 403  # type: ignore[attr-defined]
+    app.rate_limit_style = style  # type: ignore[attr-defined]
+    deploys.fetch()
+    deploys.client._etags.clear()
+    for call in (deploys.fetch, lambda: deploys.client.get_json(RUNS)):
+        simulator.set_fault("github", "429", count=1, retry_after=60)
+        with pytest.raises(RateLimited) as caught:
+            call()
+        assert caught.value.status == 403
+        assert caught.value.retry_after == pytest.approx(60, abs=1)
 
 
 def test_ghes_urls() -> None:

@@ -15,7 +15,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -424,17 +424,101 @@ def test_slow_answer_is_unavailable_within_the_timeout(simulator: Simulator) -> 
         assert len(source.fetch().items) == len(world_open(simulator))
 
 
-def test_malformed_answer_is_bad_response(simulator: Simulator) -> None:
+def test_truncated_answer_is_bad_response(simulator: Simulator) -> None:
     with source_for(simulator) as source:
-        simulator.set_fault("pagerduty", "malformed", count=1)
+        simulator.set_fault("pagerduty", "truncated", count=1)
         with pytest.raises(BadResponse):
             source.fetch()
         source.me()
-        simulator.set_fault("pagerduty", "malformed", count=1)
+        simulator.set_fault("pagerduty", "truncated", count=1)
         with pytest.raises(BadResponse) as caught:
             source.fetch()
         assert "/incidents" in caught.value.message
         assert len(source.fetch().items) == len(world_open(simulator))
+
+
+@pytest.mark.parametrize(
+    ("mode", "says"),
+    [("bad_json", "not valid JSON"), ("wrong_shape", "'incidents' is not a list")],
+)
+def test_unreadable_answers_are_bad_responses(simulator: Simulator, mode: str, says: str) -> None:
+    with source_for(simulator) as source:
+        source.me()
+        simulator.set_fault("pagerduty", mode, count=1)
+        before = sent(simulator)
+        with pytest.raises(BadResponse) as caught:
+            source.fetch()
+        assert sent(simulator) - before == 1
+        assert caught.value.message.startswith("PagerDuty /incidents: ")
+        assert says in caught.value.message and "\n" not in caught.value.message
+        assert len(source.fetch().items) == len(world_open(simulator))
+
+
+@pytest.mark.parametrize("mode", ["bad_json", "wrong_shape", "truncated"])
+def test_an_unreadable_users_me_is_a_bad_response(simulator: Simulator, mode: str) -> None:
+    # The first request of a fresh source; a wrong shape there was an AttributeError.
+    with source_for(simulator) as source:
+        simulator.set_fault("pagerduty", mode, count=1)
+        with pytest.raises(BadResponse) as caught:
+            source.fetch()
+        assert "/users/me" in caught.value.message
+        assert len(source.fetch().items) == len(world_open(simulator))
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"), [("502", "Bad Gateway"), ("503", "Service Unavailable")]
+)
+def test_gateway_errors_are_unavailable_after_one_request(
+    simulator: Simulator, mode: str, reason: str
+) -> None:
+    with source_for(simulator) as source:
+        source.me()
+        simulator.set_fault("pagerduty", mode)
+        before = sent(simulator)
+        with pytest.raises(Unavailable) as caught:
+            source.fetch()
+        # The SDK's retry table is empty: no retry of its own behind the engine's back.
+        assert sent(simulator) - before == 1
+        assert caught.value.status == int(mode)
+        assert caught.value.message == f"PagerDuty failed on its side ({mode}: {reason})"
+        simulator.set_fault("pagerduty", None)
+        assert len(source.fetch().items) == len(world_open(simulator))
+
+
+def test_403_says_the_token_lacks_permission(simulator: Simulator) -> None:
+    with source_for(simulator) as source:
+        source.me()
+        simulator.set_fault("pagerduty", "403", count=1)
+        before = sent(simulator)
+        with pytest.raises(AuthFailed) as caught:
+            source.fetch()
+        assert sent(simulator) - before == 1
+        assert caught.value.status == 403
+        assert caught.value.message == (
+            "PagerDuty token lacks permission for GET /incidents (403: Access Denied): "
+            "check the role of [pagerduty] token's user"
+        )
+        page = source.fetch().items[0]
+        simulator.set_fault("pagerduty", "403", count=1)
+        with pytest.raises(AuthFailed) as write:
+            source.apply("note", [page.id], {"content": "read-only?"}, attempt=0)
+        assert f"POST /incidents/{page.id}/notes" in write.value.message
+        assert "a read-only key cannot write" in write.value.message
+        assert simulator.tokens["pagerduty"] not in write.value.message
+
+
+@pytest.mark.parametrize("mode", ["bad_json", "wrong_shape", "truncated"])
+def test_a_note_answered_unreadably_lands_once(simulator: Simulator, mode: str) -> None:
+    # The note lands, its answer is spoiled: at worst a BadResponse (which the outbox
+    # retries), and the retry finds the note instead of posting it again.
+    with source_for(simulator) as source:
+        page = source.fetch().items[0]
+        incident = simulator.world.pagerduty.incidents[page.id]
+        simulator.set_fault("pagerduty", mode, count=1)
+        with suppress(BadResponse):
+            source.apply("note", [page.id], {"content": f"checked {mode}"}, attempt=0)
+        source.apply("note", [page.id], {"content": f"checked {mode}"}, attempt=1)
+        assert [n.content for n in incident.notes].count(f"checked {mode}") == 1
 
 
 def test_connection_refused_is_unavailable_at_once() -> None:

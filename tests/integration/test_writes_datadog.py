@@ -21,7 +21,13 @@ from oncall_tui.domain.models import Monitor
 from oncall_tui.engine.outbox import Outbox, Writer
 from oncall_tui.simulator import Simulator
 from oncall_tui.simulator.datadog_world import Downtime, SimMonitor
-from oncall_tui.sources.base import AuthFailed, RateLimited, SourceError, Unavailable
+from oncall_tui.sources.base import (
+    AuthFailed,
+    BadResponse,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
 from oncall_tui.sources.datadog import DatadogSource
 from oncall_tui.store.journal import Journal
 
@@ -155,6 +161,38 @@ def test_a_mute_whose_answer_was_lost_is_not_sent_again(
     source.apply("mute", [str(monitor.id)], payload, attempt=1)
     assert len(downtimes_of(simulator, monitor.id)) == 1
     assert posts(simulator) == [500]
+
+
+@pytest.mark.parametrize("mode", ["truncated", "bad_json", "wrong_shape"])
+def test_a_mute_answered_unreadably_is_retried_and_lands_once(
+    simulator: Simulator, source: DatadogSource, mode: str
+) -> None:
+    # The downtime is made, but its answer cannot be read: a BadResponse, which the outbox
+    # retries (the write may have landed), and the retry finds the downtime.
+    monitor = unmuted(simulator)[0]
+    payload = {"scope": None, "end": None, "reason": f"answered {mode}"}
+    simulator.set_fault("datadog", mode, count=1)
+    with pytest.raises(BadResponse):
+        source.apply("mute", [str(monitor.id)], payload, attempt=0)
+    assert len(downtimes_of(simulator, monitor.id)) == 1
+    source.apply("mute", [str(monitor.id)], payload, attempt=1)
+    assert len(downtimes_of(simulator, monitor.id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"), [("403", AuthFailed), ("502", Unavailable), ("503", Unavailable)]
+)
+def test_a_mute_refused_by_a_status_fault_is_retried(
+    simulator: Simulator, source: DatadogSource, mode: str, error: type[SourceError]
+) -> None:
+    monitor = unmuted(simulator)[0]
+    payload = {"scope": None, "end": None, "reason": f"after {mode}"}
+    simulator.set_fault("datadog", mode, count=1)
+    with pytest.raises(error):
+        source.apply("mute", [str(monitor.id)], payload, attempt=0)
+    assert downtimes_of(simulator, monitor.id) == []
+    source.apply("mute", [str(monitor.id)], payload, attempt=1)
+    assert len(downtimes_of(simulator, monitor.id)) == 1
 
 
 def test_a_retry_after_a_failed_mute_mutes(simulator: Simulator, source: DatadogSource) -> None:

@@ -19,12 +19,19 @@ from oncall_tui.domain.clock import FakeClock
 from oncall_tui.engine.outbox import Outbox, Writer
 from oncall_tui.simulator import Simulator
 from oncall_tui.simulator.github_world import DEPENDABOT, ME, TEAMMATES, PullRequest, WorkflowRun
-from oncall_tui.sources.base import AuthFailed, RateLimited, SourceError, Unavailable
+from oncall_tui.sources.base import (
+    AuthFailed,
+    BadResponse,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
 from oncall_tui.sources.github import GitHubClient, GitHubDependabotSource, GitHubDeploySource
 from oncall_tui.sources.github._client import WRITE_SPACING
 from oncall_tui.store.journal import Journal
 
-TRANSIENT = (RateLimited, Unavailable, AuthFailed)
+TRANSIENT = (RateLimited, Unavailable, AuthFailed, BadResponse)
+"""What the outbox retries (a BadResponse too: the write may have landed)."""
 
 
 def github_settings(sim: Simulator, **overrides: Any) -> GitHubSettings:
@@ -398,6 +405,48 @@ def test_a_rerun_whose_answer_was_lost_is_not_sent_again(
     deploys.apply("rerun", targets, payload, attempt=1)
     assert run.run_attempt == 2
     assert len(simulator.world.github.reruns) == 1
+
+
+def test_a_rerun_without_permission_is_retried_not_refused(
+    simulator: Simulator, deploys: GitHubDeploySource, sim_clock: FakeClock
+) -> None:
+    # "Resource not accessible by personal access token" is about the token, not the run
+    # (it once read as "not failed" because it says "not"): the outbox retries it.
+    run = failed_run(simulator, sim_clock)
+    targets, payload = rerun_payload(run)
+    original = deploys.rerun_failed_jobs
+
+    def forbidden(repo: str, run_id: int) -> None:
+        simulator.set_fault("github", "403", count=1)
+        original(repo, run_id)
+
+    deploys.rerun_failed_jobs = forbidden  # type: ignore[method-assign]
+    with pytest.raises(AuthFailed, match="lacks permission") as raised:
+        deploys.apply("rerun", targets, payload, attempt=0)
+    assert not final(raised.value)
+    del deploys.rerun_failed_jobs
+    deploys.apply("rerun", targets, payload, attempt=1)
+    assert run.run_attempt == 2
+    assert len(simulator.world.github.reruns) == 1
+
+
+@pytest.mark.parametrize("mode", ["truncated", "bad_json", "wrong_shape"])
+def test_a_comment_answered_unreadably_is_retried_and_lands_once(
+    simulator: Simulator, dependabot: GitHubDependabotSource, mode: str
+) -> None:
+    # The comment lands but its answer cannot be read: not a refusal (the outbox retries),
+    # and the retry finds the comment instead of posting it again.
+    pull = open_dependabot(simulator)[0]
+    payload = {"body": "@dependabot rebase", "since": simulator.world.now.isoformat()}
+    simulator.set_fault("github", mode, count=1)
+    try:
+        dependabot.apply("comment", [key(pull)], payload, attempt=0)
+    except SourceError as exc:
+        assert isinstance(exc, BadResponse), exc
+        assert not final(exc)
+    assert my_comments(pull) == ["@dependabot rebase"]
+    dependabot.apply("comment", [key(pull)], payload, attempt=1)
+    assert my_comments(pull) == ["@dependabot rebase"]
 
 
 def test_a_rerun_of_a_successful_run_is_refused_in_githubs_words(

@@ -140,7 +140,33 @@ def test_faults_answer_in_datadogs_format(simulator: Simulator, dd: httpx.Client
     simulator.set_fault("datadog", "401", count=1)
     # Datadog refuses a bad key with 403 Forbidden, never 401.
     assert errors_of(dd.get("/api/v1/monitor/search"), 403) == ["Forbidden"]
+    # Good keys without the permission: 403 too, saying so.
+    simulator.set_fault("datadog", "403", count=1)
+    assert errors_of(dd.get("/api/v1/monitor/search"), 403) == [
+        "Failed permission authorization checks"
+    ]
     assert dd.get("/api/v1/monitor/search").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"), [("502", "Bad Gateway"), ("503", "Service Unavailable")]
+)
+def test_gateway_faults_answer_like_datadogs_edge(
+    simulator: Simulator, dd: httpx.Client, mode: str, reason: str
+) -> None:
+    simulator.set_fault("datadog", mode, count=1)
+    answer = dd.get("/api/v1/monitor/search")
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == {
+        "status": "error",
+        "code": int(mode),
+        "errors": [reason],
+        "statuspage": "http://status.datadoghq.com",
+        "twitter": "http://twitter.com/datadogops",
+        "email": "support@datadoghq.com",
+    }
+    assert answer.status_code == int(mode)
+    assert "X-RateLimit-Remaining" in answer.headers
 
 
 def test_own_rate_limit_answers_429(simulator: Simulator) -> None:

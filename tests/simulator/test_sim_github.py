@@ -140,6 +140,42 @@ def test_rate_limit_fault_shapes(simulator: Simulator, gh: httpx.Client) -> None
     assert answer.json()["message"].startswith("API rate limit exceeded")
 
 
+def test_permission_fault_is_a_403_that_is_no_rate_limit(
+    simulator: Simulator, gh: httpx.Client
+) -> None:
+    simulator.set_fault("github", "403", count=2)
+    for answer in (
+        gh.get("/repos/benefits/claims-api/pulls", headers=AUTH),
+        gh.post("/graphql", json={"query": "{ viewer { login } }"}, headers=AUTH),
+    ):
+        assert answer.status_code == 403
+        body = answer.json()
+        assert body["message"] == "Resource not accessible by personal access token"
+        assert body["documentation_url"].startswith(simulator.provider_url("github"))
+        assert body["status"] == "403"
+        assert "retry-after" not in answer.headers
+        assert int(answer.headers["x-ratelimit-remaining"]) > 0
+
+
+def test_gateway_faults(simulator: Simulator, gh: httpx.Client) -> None:
+    simulator.set_fault("github", "502", count=2)
+    for answer in (
+        gh.get("/repos/benefits/claims-api/pulls", headers=AUTH),
+        gh.post("/graphql", json={"query": "{ viewer { login } }"}, headers=AUTH),
+    ):
+        # nginx's page, not the API's JSON, and none of the API's headers.
+        assert answer.status_code == 502
+        assert answer.headers["content-type"] == "text/html"
+        assert b"<h1>502 Bad Gateway</h1>" in answer.content
+        assert "x-ratelimit-remaining" not in answer.headers
+    simulator.set_fault("github", "503", count=1)
+    answer = gh.get("/repos/benefits/claims-api/pulls", headers=AUTH)
+    assert answer.status_code == 503
+    assert answer.json()["message"].startswith("No server is currently available")
+    assert answer.json()["status"] == "503"
+    assert gh.get("/repos/benefits/claims-api/pulls", headers=AUTH).status_code == 200
+
+
 def test_spent_budget(simulator: Simulator, gh: httpx.Client) -> None:
     gh.post(simulator.url + "/_sim/github", json={"remaining": 0})
     answer = gh.get("/repos/benefits/claims-api", headers=AUTH)

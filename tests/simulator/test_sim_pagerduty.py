@@ -203,6 +203,30 @@ def test_not_json_is_refused(pd: httpx.Client) -> None:
     assert_pd_error(answer, 400, 2001)
 
 
+def test_permission_fault_is_access_denied(simulator: Simulator, pd: httpx.Client) -> None:
+    simulator.set_fault("pagerduty", "403", count=1)
+    answer = pd.get("/incidents", headers=READ)
+    assert answer.headers["content-type"] == "application/vnd.pagerduty+json;version=2"
+    assert answer.json() == {"error": {"message": "Access Denied", "code": 2010}}
+    assert_pd_error(answer, 403, 2010)
+
+
+@pytest.mark.parametrize(
+    ("mode", "title"), [("502", "502 Bad Gateway"), ("503", "503 Service Temporarily Unavailable")]
+)
+def test_gateway_faults_are_the_load_balancers_html(
+    simulator: Simulator, pd: httpx.Client, mode: str, title: str
+) -> None:
+    simulator.set_fault("pagerduty", mode, count=1)
+    answer = pd.get("/incidents", headers=READ)
+    assert answer.status_code == int(mode)
+    assert answer.headers["content-type"] == "text/html"
+    assert f"<title>{title}</title>" in answer.text
+    with pytest.raises(ValueError):
+        answer.json()
+    assert pd.get("/incidents", headers=READ).status_code == 200
+
+
 def test_unknown_incident_is_404(pd: httpx.Client) -> None:
     assert assert_pd_error(pd.get("/incidents/QNOPE", headers=READ), 404, 2100)
     body = {"incident": {"type": "incident", "status": "acknowledged"}}

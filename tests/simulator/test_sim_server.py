@@ -13,7 +13,13 @@ import pytest
 from oncall_tui.domain.clock import FakeClock
 from oncall_tui.simulator import Simulator, World
 from oncall_tui.simulator.pagerduty import PagerDutyApp
-from oncall_tui.simulator.server import RequestContext, SimRequest, SimResponse
+from oncall_tui.simulator.server import (
+    FAULT_MODES,
+    RequestContext,
+    SimRequest,
+    SimResponse,
+    spoil_body,
+)
 
 AUTH = {
     "Authorization": "Token token=sim-pd-token",
@@ -222,13 +228,92 @@ def test_401_fault_refuses_a_good_token(simulator: Simulator, client: httpx.Clie
     assert answer.json()["error"]["code"] == 2006
 
 
-def test_malformed_fault_sends_broken_json(simulator: Simulator, client: httpx.Client) -> None:
-    simulator.set_fault("pagerduty", "malformed", count=1)
+def test_truncated_fault_sends_half_the_json(simulator: Simulator, client: httpx.Client) -> None:
+    whole = client.get("/pagerduty/incidents", headers=AUTH).content
+    simulator.set_fault("pagerduty", "truncated", count=1)
     answer = client.get("/pagerduty/incidents", headers=AUTH)
     assert answer.status_code == 200
+    # A complete HTTP message (its Content-Length is what was sent) holding half the JSON.
+    assert answer.headers["content-length"] == str(len(answer.content))
+    assert whole.startswith(answer.content) and len(answer.content) == len(whole) // 2
     with pytest.raises(ValueError):
         answer.json()
     assert client.get("/pagerduty/incidents", headers=AUTH).json()["incidents"]
+
+
+def test_bad_json_fault_sends_a_complete_body_that_is_not_json(
+    simulator: Simulator, client: httpx.Client
+) -> None:
+    simulator.set_fault("pagerduty", "bad_json", count=2)
+    answer = client.get("/pagerduty/incidents", headers=AUTH)
+    assert answer.status_code == 200
+    assert answer.content == b'{"incidents": [oops: not JSON}'
+    assert answer.headers["content-length"] == str(len(answer.content))
+    assert answer.headers["content-type"].startswith("application/")
+    with pytest.raises(ValueError):
+        answer.json()
+    assert client.get("/pagerduty/users/me", headers=AUTH).content == (b'{"user": [oops: not JSON}')
+    assert client.get("/pagerduty/incidents", headers=AUTH).json()["incidents"]
+
+
+def test_wrong_shape_fault_sends_json_of_the_wrong_shape(
+    simulator: Simulator, client: httpx.Client
+) -> None:
+    simulator.set_fault("pagerduty", "wrong_shape", count=2)
+    listing = client.get("/pagerduty/incidents", headers=AUTH)
+    assert listing.status_code == 200
+    body = listing.json()
+    # The list becomes a string; the scalars around it stay as they were.
+    assert body["incidents"] == "oops"
+    assert (body["limit"], body["offset"], body["total"]) == (25, 0, None)
+    assert isinstance(body["more"], bool)
+    assert client.get("/pagerduty/users/me", headers=AUTH).json() == {"user": "oops"}
+    assert client.get("/pagerduty/users/me", headers=AUTH).json()["user"]["id"]
+
+
+@pytest.mark.parametrize("mode", ["truncated", "bad_json", "wrong_shape"])
+def test_body_faults_apply_the_request_first(
+    simulator: Simulator, client: httpx.Client, mode: str
+) -> None:
+    # The write lands; only its answer is spoiled (as when a proxy mangles it).
+    incident = next(i for i in simulator.world.pagerduty.incidents.values() if i.is_open)
+    before = len(incident.notes)
+    simulator.set_fault("pagerduty", mode, count=1)
+    answer = client.post(
+        f"/pagerduty/incidents/{incident.id}/notes",
+        json={"note": {"content": f"during {mode}"}},
+        headers={**AUTH, "From": "alex.rivera@example.com"},
+    )
+    assert answer.status_code == 200
+    assert [n.content for n in incident.notes[before:]] == [f"during {mode}"]
+
+
+@pytest.mark.parametrize("mode", ["500", "502", "503", "401", "403", "429"])
+def test_status_faults_do_not_apply_the_request(
+    simulator: Simulator, client: httpx.Client, mode: str
+) -> None:
+    incident = next(i for i in simulator.world.pagerduty.incidents.values() if i.is_open)
+    before = len(incident.notes)
+    simulator.set_fault("pagerduty", mode, count=1)
+    answer = client.post(
+        f"/pagerduty/incidents/{incident.id}/notes",
+        json={"note": {"content": "lost"}},
+        headers={**AUTH, "From": "alex.rivera@example.com"},
+    )
+    assert answer.status_code == int(mode)
+    assert len(incident.notes) == before
+
+
+def test_spoil_body_of_empty_and_array_answers() -> None:
+    assert spoil_body("truncated", b"") == b'{"'
+    assert spoil_body("bad_json", b"") == b"{oops: not JSON}"
+    assert spoil_body("bad_json", b'[{"a": 1}]') == b"[oops: not JSON}"
+    assert spoil_body("wrong_shape", b"") == b'"oops"'
+    assert spoil_body("wrong_shape", b'[{"a": 1}, {"a": 2}]') == b'["oops","oops"]'
+    assert spoil_body("wrong_shape", b"[]") == b'["oops"]'
+    assert spoil_body("wrong_shape", b'{"login": "me"}') == b'{"login":"oops"}'
+    with pytest.raises(ValueError):
+        spoil_body("500", b"{}")
 
 
 def test_slow_fault_delays_the_answer(simulator: Simulator, client: httpx.Client) -> None:
@@ -300,12 +385,29 @@ def test_exchanges_are_recorded_and_bounded() -> None:
         assert sim.exchanges == []
 
 
+def test_every_fault_mode_is_known() -> None:
+    assert set(FAULT_MODES) == {
+        "429",
+        "500",
+        "502",
+        "503",
+        "401",
+        "403",
+        "slow",
+        "truncated",
+        "bad_json",
+        "wrong_shape",
+    }
+
+
 def test_set_fault_validates() -> None:
     sim = Simulator(World(seed=1, clock=FakeClock()))
     with pytest.raises(ValueError):
         sim.set_fault("nosuchprovider", "429")
     with pytest.raises(ValueError):
         sim.set_fault("pagerduty", "404")
+    with pytest.raises(ValueError, match="truncated"):
+        sim.set_fault("pagerduty", "malformed")  # the old name of "truncated"
     with pytest.raises(ValueError):
         sim.set_fault("pagerduty", "429", count=0)
 

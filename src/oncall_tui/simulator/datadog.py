@@ -64,6 +64,8 @@ MAX_PAGE_LIMIT = 100
 RATE_LIMIT_NAME = "monitors"
 DEFAULT_QUERY = "tag:team:benefits"
 """The query a cockpit config pointed at the simulator watches."""
+PERMISSION_DENIED = "Failed permission authorization checks"
+"""Datadog's 403 reason when the keys are good but lack the permission (scope)."""
 SORT_FIELDS = ("name", "status", "tags", "id", "priority")
 TAG_FACETS = ("service", "env", "team")
 """Attributes the search treats as tag facets: `team:benefits` is `tag:team:benefits`."""
@@ -156,6 +158,24 @@ class DatadogApp:
         if mode == "401":
             # Datadog answers a bad or missing key with 403 Forbidden, never 401.
             return SimResponse.json_body(403, _forbidden().payload(), JSON_MEDIA_TYPE)
+        if mode == "403":
+            # Good keys, but the application key's scopes (or its user's role) do not
+            # allow the call: Datadog says so in the errors list.
+            error = ApiError(403, PERMISSION_DENIED)
+            return SimResponse.json_body(403, error.payload(), JSON_MEDIA_TYPE)
+        if mode in ("502", "503"):
+            # Datadog's edge answers gateway failures in JSON, with the usual `errors`
+            # list plus where to look (as reported in DataDog/documentation#9470).
+            reason = "Bad Gateway" if mode == "502" else "Service Unavailable"
+            body = {
+                "status": "error",
+                "code": int(mode),
+                "errors": [reason],
+                "statuspage": "http://status.datadoghq.com",
+                "twitter": "http://twitter.com/datadogops",
+                "email": "support@datadoghq.com",
+            }
+            return SimResponse.json_body(int(mode), body, JSON_MEDIA_TYPE)
         error = ApiError(500, "Internal Server Error")
         return SimResponse.json_body(500, error.payload(), JSON_MEDIA_TYPE)
 

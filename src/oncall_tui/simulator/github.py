@@ -57,6 +57,7 @@ from oncall_tui.simulator.github_world import (
 from oncall_tui.simulator.server import (
     ConfigValue,
     ControlHandler,
+    Headers,
     RateState,
     RequestContext,
     SimRequest,
@@ -72,6 +73,17 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 SECONDARY_LIMIT = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
+
+NO_PERMISSION = "Resource not accessible by personal access token"
+UNAVAILABLE = (
+    "No server is currently available to service your request. Sorry about that. "
+    "Please try resubmitting your request and contact us if the problem persists."
+)
+BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
 )
 
 
@@ -239,6 +251,17 @@ class GitHubApp:
                 )
         elif mode == "401":
             error = ApiError(401, "Bad credentials", headers=headers)
+        elif mode == "403":
+            # A good token without the scope or repository permission: no retry-after and
+            # rate-limit headers with requests left, so it cannot be taken for a limit.
+            error = ApiError(403, NO_PERMISSION, headers=headers)
+        elif mode == "502":
+            # GitHub's front end (nginx) answers a gateway failure with its HTML page, on
+            # REST and GraphQL alike (seen in turbot/steampipe-plugin-github#518), without
+            # the API's rate-limit headers.
+            return SimResponse(502, Headers({"Content-Type": "text/html"}), BAD_GATEWAY)
+        elif mode == "503":
+            error = ApiError(503, UNAVAILABLE, headers=headers)
         else:
             error = ApiError(500, "Server Error", headers=headers)
         return SimResponse.json_body(
@@ -810,7 +833,7 @@ class GitHubApp:
 
     def _alerts(self, request: SimRequest, ctx: RequestContext, alerts: list[Alert]) -> list[Alert]:
         if not ctx.world.github.alerts_readable:
-            raise ApiError(403, "Resource not accessible by personal access token")
+            raise ApiError(403, NO_PERMISSION)
         state = request.first("state")
         severity = request.first("severity")
         ecosystem = request.first("ecosystem")

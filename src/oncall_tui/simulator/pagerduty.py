@@ -4,8 +4,9 @@ Answers follow `../shared/specs/pagerduty-rest-v2.json` and the real API's habit
 clients trip on: `Token token=` auth, the `From` header on writes, classic pagination
 (`limit` clamped to 100, `offset + limit <= 10000`), list filters only as `name[]=...` (a
 bare `statuses=` is ignored, as PagerDuty does), error bodies `{"error": {"message",
-"code", "errors"}}`, rate-limit headers on every answer, and the vendor media type the
-SDK asks for. State lives in `pagerduty_world`; this module is only the HTTP face.
+"code", "errors"}}` (but a 502 or 503 fault is the load balancer's HTML page), rate-limit
+headers on every answer, and the vendor media type the SDK asks for. State lives in
+`pagerduty_world`; this module is only the HTTP face.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from oncall_tui.simulator.pagerduty_world import (
 from oncall_tui.simulator.server import (
     ConfigValue,
     ControlHandler,
+    Headers,
     RateState,
     RequestContext,
     SimRequest,
@@ -59,6 +61,14 @@ MAX_ONCALL_RANGE = timedelta(days=90)
 STATUSES = ("triggered", "acknowledged", "resolved")
 URGENCIES = ("high", "low")
 SORT_FIELDS = ("incident_number", "created_at", "resolved_at", "urgency")
+GATEWAY_PAGES = {
+    status: (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
+    for status, reason in (("502", "Bad Gateway"), ("503", "Service Temporarily Unavailable"))
+}
+"""The load balancer's own pages for 502 and 503 (nginx's wording)."""
 FROM_REQUIRED = (
     'You must specify a user\'s email address in the "From" header to perform this action'
 )
@@ -145,6 +155,18 @@ class PagerDutyApp:
             return SimResponse.json_body(429, error.payload(), VND_MEDIA_TYPE, headers)
         if mode == "401":
             return SimResponse.json_body(401, _auth_error().payload(), VND_MEDIA_TYPE)
+        if mode == "403":
+            # A valid key without the right: a read-only key writing, or a user whose role
+            # may not see the resource. PagerDuty's error code 2010, "Access Denied".
+            return SimResponse.json_body(403, _forbidden().payload(), VND_MEDIA_TYPE)
+        if mode in GATEWAY_PAGES:
+            # 502 and 503 come from the load balancer in front of PagerDuty's application,
+            # not from the application: an HTML page, not PagerDuty's JSON error object.
+            return SimResponse(
+                int(mode),
+                Headers({"Content-Type": "text/html"}),
+                GATEWAY_PAGES[mode].encode(),
+            )
         return SimResponse.json_body(
             500, ApiError(500, "Internal Error", 2000).payload(), VND_MEDIA_TYPE
         )
@@ -487,6 +509,10 @@ class PagerDutyApp:
 
 def _auth_error() -> ApiError:
     return ApiError(401, "Authentication failed", 2006)
+
+
+def _forbidden() -> ApiError:
+    return ApiError(403, "Access Denied", 2010)
 
 
 def _reply(request: SimRequest, status: int, payload: Any) -> SimResponse:

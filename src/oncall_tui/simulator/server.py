@@ -38,8 +38,31 @@ import trustme
 from oncall_tui.domain.clock import SystemClock
 from oncall_tui.simulator.world import World
 
-FaultMode = Literal["429", "500", "slow", "401", "malformed"]
+FaultMode = Literal[
+    "429", "500", "502", "503", "401", "403", "slow", "truncated", "bad_json", "wrong_shape"
+]
+"""What an injected fault does to every request of one provider:
+
+- `429`, `500`, `502`, `503`, `401`, `403`: the provider's own answer with that status
+  (`ProviderApp.fault_response`); the request is not applied. `401` is "bad credentials",
+  `403` "the token lacks a permission" (a rate-limit 403 is GitHub's `429` fault with
+  `rate_limit_status` 403).
+- `slow`: the real answer, after `delay` seconds (wall clock, to trip client timeouts).
+- `truncated`: the real answer (the request *is* applied), status 200, its JSON cut in half;
+  the Content-Length is that of the half sent, so the HTTP message is complete and only
+  the JSON document ends early (as when a proxy drops the end of a buffered body).
+- `bad_json`: the request is applied, then answered 200 with a complete body (full
+  Content-Length) that is not JSON: the answer's opening, then garbage, e.g.
+  `{"incidents": [oops: not JSON}`.
+- `wrong_shape`: the request is applied, then answered 200 with well-formed JSON of the
+  wrong shape: every object or array at the top level becomes the string `"oops"`, e.g.
+  `{"incidents": "oops", "limit": 100, ...}`; a top-level array becomes `["oops", ...]`.
+"""
 FAULT_MODES: tuple[str, ...] = get_args(FaultMode)
+STATUS_FAULTS = frozenset({"429", "500", "502", "503", "401", "403"})
+"""Faults answered by `ProviderApp.fault_response` instead of the request."""
+BODY_FAULTS = frozenset({"truncated", "bad_json", "wrong_shape"})
+"""Faults that spoil the body of the real answer (the request itself is applied)."""
 DEFAULT_TOKENS: Mapping[str, str] = {
     "pagerduty": "sim-pd-token",
     "datadog": "sim-dd-api-key",
@@ -195,7 +218,10 @@ class ProviderApp(Protocol):
         ...
 
     def fault_response(self, mode: str, ctx: RequestContext, retry_after: int) -> SimResponse:
-        """The provider's answer for an injected fault: `"429"`, `"500"` or `"401"`."""
+        """The provider's answer for a status fault (`STATUS_FAULTS`): `"429"` (rate
+        limited, `retry_after` seconds), `"500"`, `"502"`, `"503"`, `"401"` (bad
+        credentials) or `"403"` (the token lacks a permission), in the provider's format
+        (or its gateway's, for 502 and 503)."""
         ...
 
     def rate_limit_headers(self, state: RateState) -> dict[str, str]:
@@ -481,7 +507,7 @@ class Simulator:
                 now=now,
                 rate=state,
             )
-            if fault is not None and fault.mode in ("429", "500", "401"):
+            if fault is not None and fault.mode in STATUS_FAULTS:
                 retry_after = fault.retry_after
                 if retry_after is None:
                     retry_after = DEFAULT_RETRY_AFTER if fault.mode == "429" else state.reset
@@ -496,9 +522,8 @@ class Simulator:
                     traceback.print_exc()
                     response = app.fault_response("500", ctx, state.reset)
             response = response.with_headers(app.rate_limit_headers(state), override=False)
-        if fault is not None and fault.mode == "malformed":
-            cut = response.body[: max(1, len(response.body) // 2)] if response.body else b'{"'
-            response = SimResponse(200, response.headers, cut)
+        if fault is not None and fault.mode in BODY_FAULTS:
+            response = SimResponse(200, response.headers, spoil_body(fault.mode, response.body))
         return response.with_headers(
             {"Content-Length": str(len(response.body)), "X-Request-Id": uuid.uuid4().hex}
         )
@@ -571,6 +596,36 @@ class Simulator:
             raise ValueError("delay must be a number or null")
         self.set_fault(provider, mode, count=count, retry_after=retry_after, delay=delay)
         return SimResponse.json_body(200, {"faults": self.faults})
+
+
+def spoil_body(mode: str, body: bytes) -> bytes:
+    """The body a body fault (`BODY_FAULTS`) sends instead of `body`."""
+    if mode == "truncated":
+        return body[: max(1, len(body) // 2)] if body else b'{"'
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    if mode == "bad_json":
+        if isinstance(data, dict) and data:
+            opening = json.dumps({next(iter(data)): []})[:-2].encode()  # b'{"key": ['
+        elif isinstance(data, list):
+            opening = b"["
+        else:
+            opening = b"{"
+        return opening + b"oops: not JSON}"
+    if mode == "wrong_shape":
+        shaped: Any
+        if isinstance(data, dict):
+            shaped = {k: "oops" if isinstance(v, dict | list) else v for k, v in data.items()}
+            if shaped == data:
+                shaped = dict.fromkeys(data, "oops") if data else "oops"
+        elif isinstance(data, list):
+            shaped = ["oops"] * max(1, len(data))
+        else:
+            shaped = "oops"
+        return json.dumps(shaped, separators=(",", ":")).encode()
+    raise ValueError(f"not a body fault: {mode!r}")
 
 
 def _control_error(status: int, message: str) -> SimResponse:
