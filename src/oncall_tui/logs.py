@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 LOG_NAME = "oncall-tui.log"
+CONSOLE_LOGGERS = ("github",)
+"""Loggers an SDK hands its own console handler when it is imported (PyGithub puts a stderr
+`StreamHandler` on "github"): their records would reach the terminal unredacted."""
 
 
 class RedactingFormatter(logging.Formatter):
@@ -54,6 +57,13 @@ def configure(log_dir: Path, secrets: Iterable[str], *, level: int = logging.INF
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # The SDKs are imported before this runs (the CLI imports the sources): take their
+    # console handlers away, so their records go through the file handler alone.
+    for name in CONSOLE_LOGGERS:
+        sdk = logging.getLogger(name)
+        for old in list(sdk.handlers):
+            if isinstance(old, logging.StreamHandler) and not isinstance(old, logging.FileHandler):
+                sdk.removeHandler(old)
     # One INFO line per HTTP request would grow the log with polls, not with events.
     for chatty in ("httpx", "httpx2", "httpcore", "urllib3"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -288,7 +288,7 @@ def publish_slack(
             )
     except httpx.HTTPError as exc:
         raise PublishError(f"cannot reach the Slack webhook ({type(exc).__name__})") from None
-    except ValueError:
+    except (ValueError, httpx.InvalidURL):  # InvalidURL: a bad port, a control character
         raise PublishError("the Slack webhook is not a usable URL") from None
     if response.status_code != 200:
         body = " ".join(response.text.split())[:120].replace(url, "[webhook]")
