@@ -1,35 +1,51 @@
 """Fault matrix: each provider x each fault, through a headless cockpit on the simulator.
 
 `python bench/faults.py [PROVIDER ...]` prints one row per scenario:
-`scenario | outcome | requests sent during the fault`.
+`scenario | outcome | write | requests sent during the fault`.
 
 Every scenario builds a fresh demo world (seed 7, default scenario) on a `FakeClock`, starts
 `OncallApp` headless (`run_test`) with the real sources (real SDKs over HTTPS), waits for the
 four panes to fill, then:
 
-1. injects the fault on one provider and presses `r`;
+1. injects the fault on one provider, submits one write to it through the cockpit's keys (a
+   PagerDuty note on the first page: `n`, text, `ctrl+s`; a Datadog mute of the first
+   monitor: `m`, reason, `enter`; `@dependabot rebase` on the first Dependabot PR: `c`,
+   `rebase`, `enter`), so the outbox sends it into the fault, and presses `r`;
 2. drives the fake clock from one poller deadline to the next for `FAULT_SECONDS` of
    simulated time (the pollers' real backoff and Retry-After decide when they poll);
 3. checks after every step that the cockpit still runs, that the affected panes (GitHub
    feeds two: Deploys and Dependabot) show "⚠" with the age of their last good data and keep
    their last good rows, and that no other pane shows "⚠";
-4. counts the provider requests the simulator received during the fault and the poll
-   attempts, and checks them against the most the backoff schedule allows (a fixed-interval
-   poller with no backoff would make `FAULT_SECONDS / interval` attempts) and against the
-   provider's per-minute rate limit;
+4. counts the provider requests the simulator received during the fault, the poll attempts
+   and the write's tries, and checks the polls and the tries against the most their backoff
+   schedules allow (a fixed-interval poller with no backoff would make `FAULT_SECONDS /
+   interval` attempts) and the requests against the provider's per-minute rate limit;
 5. clears the fault *without* pressing `r` and drives the clock until the panes recover by
-   themselves (within the backoff cap).
+   themselves (within the backoff cap);
+6. drives the clock until the outbox has settled the write, then counts in the simulator's
+   world how many times it was applied: the `write` column says `write ok` (applied once,
+   the outbox says done, after N tries), `write lost`, `write applied Nx`, or `write applied,
+   shown refused` (it landed but the cockpit says it did not).
+
+The status faults (429, 5xx, 401, 403) are answered instead of the request; the body faults
+(`truncated`: half the JSON; `bad_json`: a complete body that is not JSON; `wrong_shape`:
+JSON of the wrong shape) spoil the answer to a request that *was* applied, so a write made
+during them lands but its answer cannot be read. The last column counts every request the
+simulator received for the provider during the fault: the polls' (each GitHub poll is one per
+pane) and the write's tries (one request each while the fault lasts); the write's tries are
+held to the outbox's own backoff schedule as the polls are to the poller's.
 
 Timeouts are shortened so the bench runs in seconds: the faulted provider's `timeout` is set to
 `SOURCE_TIMEOUT` (1 s) and "slow" answers after `SLOW_DELAY` (3 s), longer than the timeout.
 The "latency 10 s" row uses the simulator's 10 s delay with the same 1 s timeout, so it is a
 timeout case too; it costs ~1 s of wall time per attempt, not 10 (the handler threads sleep
-on, the cockpit does not wait for them).
+on, the cockpit does not wait for them). A slow request is applied when its delay is over,
+so the write is counted only once every delayed request has had its delay (wall time).
 
 Connection refused goes through a small TCP forwarder in front of one provider (the other
 providers talk to the simulator directly); the forwarder is closed for the fault and opened
-again on the same port to recover. Its "requests" column counts refused connection attempts
-as seen by the poller (attempts), since nothing listens to count them.
+again on the same port to recover. Its last column counts refused connection attempts as the
+cockpit made them (polls and write tries), since nothing listens to count them.
 """
 
 from __future__ import annotations
@@ -41,13 +57,15 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from oncall_tui.config import Settings
 from oncall_tui.demo import demo_settings
 from oncall_tui.domain.clock import FakeClock
-from oncall_tui.engine.poller import Poller
 from oncall_tui.simulator import Simulator, World
+from oncall_tui.simulator.github_world import ME
 from oncall_tui.sources.factory import build_sources
 from oncall_tui.ui.app import OncallApp
 
@@ -63,7 +81,11 @@ FAULT_SECONDS = 600.0
 RETRY_AFTER = 120
 SIZE = (160, 48)
 
-Row = tuple[str, str, str]
+WRITE_SETTLE = 1800.0
+"""Simulated seconds the outbox gets, after recovery, to settle the write (its backoff cap
+is 300 s)."""
+
+Row = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -79,9 +101,14 @@ class Fault:
 FAULTS: tuple[Fault, ...] = (
     Fault("429 Retry-After 120", "429", retry_after=RETRY_AFTER),
     Fault("500", "500"),
+    Fault("502 (gateway)", "502"),
+    Fault("503 (gateway)", "503"),
     Fault(f"timeout (slow {SLOW_DELAY:g}s > {SOURCE_TIMEOUT:g}s)", "slow", delay=SLOW_DELAY),
     Fault("401", "401"),
-    Fault("malformed (truncated body)", "malformed"),
+    Fault("403 (no permission)", "403"),
+    Fault("truncated body (half the JSON)", "truncated"),
+    Fault("bad JSON (complete body)", "bad_json"),
+    Fault("wrong shape (valid JSON)", "wrong_shape"),
     Fault("connection refused", None, refused=True),
     Fault(f"latency 10s (timeout {SOURCE_TIMEOUT:g}s)", "slow", delay=10.0),
     Fault("flapping 500/ok (every other step)", "500", alternating=True),
@@ -190,23 +217,26 @@ async def _settle(app: OncallApp, clock: FakeClock, expected_sleepers: int) -> N
     raise RuntimeError("pollers did not settle within 30 s")
 
 
-def _min_gap(failures: int, poller: Poller, fault: Fault) -> float:
+def _min_gap(
+    failures: int, base: float, cap: float, fault: Fault, *, auth_waits_cap: bool
+) -> float:
     """The shortest wait the backoff allows after `failures` consecutive failures."""
-    base, cap = poller._backoff_base, poller._backoff_cap
     step = min(cap, base * 2 ** max(0, failures - 1))
     gap = max(base, step / 2)
     if fault.mode == "429" and fault.retry_after is not None:
         gap = max(gap, fault.retry_after)
-    if fault.mode == "401":
-        gap = cap
+    if auth_waits_cap and fault.mode in ("401", "403"):
+        gap = cap  # a poller whose token is refused waits the cap (`r` retries at once)
     return gap
 
 
-def _max_attempts(seconds: float, poller: Poller, fault: Fault) -> int:
-    """Most poll attempts the backoff schedule allows in `seconds` (+1 for the `r` press)."""
+def _max_attempts(
+    seconds: float, base: float, cap: float, fault: Fault, *, auth_waits_cap: bool = True
+) -> int:
+    """Most attempts the backoff schedule allows in `seconds` (+1 for the first one)."""
     attempts, elapsed = 1, 0.0
     while True:
-        elapsed += _min_gap(attempts, poller, fault)
+        elapsed += _min_gap(attempts, base, cap, fault, auth_waits_cap=auth_waits_cap)
         if elapsed > seconds:
             return attempts + 1
         attempts += 1
@@ -221,7 +251,95 @@ class Check:
             self.problems.append(text)
 
 
-async def _scenario(provider: str, fault: Fault) -> Row:
+@dataclass
+class Write:
+    """One write submitted through the cockpit, and how to count it in the simulator."""
+
+    entry_id: int
+    applied: Callable[[], int]
+    """How many times the simulator's world holds it now."""
+    before: int
+
+
+async def _first_row(app: OncallApp, pilot: Any, pane_name: str, key: str) -> Any:
+    """Focus the pane (its number key) and put the cursor on the first row."""
+    await pilot.press(key)
+    pane = app.pane(pane_name)
+    pane.table.move_cursor(row=0)
+    await pilot.pause()
+    item = pane.selected
+    if item is None:
+        raise RuntimeError(f"{pane_name}: no row to act on")
+    return item
+
+
+async def _submit_write(
+    app: OncallApp, pilot: Any, simulator: Simulator, provider: str, text: str
+) -> Write:
+    """Submit one write to `provider` the way an engineer would, through the keys."""
+    world = simulator.world
+    applied: Callable[[], int]
+    keys: tuple[str, ...]
+    if provider == "pagerduty":
+        page = await _first_row(app, pilot, "pages", "1")
+        keys = ("n", *text, "ctrl+s")
+
+        def applied() -> int:
+            with world.lock:
+                notes = world.pagerduty.incidents[page.id].notes
+                return sum(1 for note in notes if note.content == text)
+
+    elif provider == "datadog":
+        monitor = await _first_row(app, pilot, "monitors", "2")
+        keys = ("m", *text, "enter")
+
+        def applied() -> int:
+            with world.lock:
+                return sum(
+                    1
+                    for downtime in world.datadog.downtimes.values()
+                    if downtime.monitor_id == monitor.id and text in downtime.message
+                )
+
+    else:
+        pr = await _first_row(app, pilot, "dependabot", "4")
+        keys = ("c", *"rebase", "enter")
+        pull = world.github.pulls[(pr.repo, pr.number)]
+
+        def applied() -> int:
+            with world.lock:
+                return sum(
+                    1
+                    for comment in pull.comments
+                    if comment.user.login == ME.login and comment.body == "@dependabot rebase"
+                )
+
+    before = applied()  # the GitHub comment's text is fixed: some may be there already
+    await pilot.press(*keys)
+    deadline = time.perf_counter() + 10
+    while not app.journal.recent_outbox(1):
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"the {provider} write was not queued (screen {app.screen!r})")
+        await pilot.pause(0.02)
+    return Write(app.journal.recent_outbox(1)[0].id, applied, before)
+
+
+def _write_outcome(app: OncallApp, write: Write) -> str:
+    entry = app.journal.outbox_entry(write.entry_id)
+    times = write.applied() - write.before
+    tries = f"{entry.attempts} {'try' if entry.attempts == 1 else 'tries'}"
+    if times == 1 and entry.state == "done":
+        return f"write ok, {tries}"
+    if times == 0:
+        return f"write lost ({entry.state}, {tries})"
+    if times > 1:
+        return f"write applied {times}x ({tries})"
+    if entry.state == "rejected":
+        return f"write applied, shown refused ({tries})"
+    return f"write {entry.state} ({tries})"
+
+
+async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
     panes = PROVIDERS[provider]
     clock = FakeClock()
     name = f"{provider} {fault.name}"
@@ -243,13 +361,16 @@ async def _scenario(provider: str, fault: Fault) -> Row:
                 await _settle(app, clock, sleepers)
                 before = {n: set(app.pane(n).items) for n in panes}
                 counts0 = simulator.request_counts[provider]
-                # -- the fault ------------------------------------------------------------
+                # -- the fault, and a write sent into it ----------------------------------
                 if forwarder is not None:
                     forwarder.close()
                 elif fault.mode is not None:
                     simulator.set_fault(
                         provider, fault.mode, retry_after=fault.retry_after, delay=fault.delay
                     )
+                write = await _submit_write(
+                    app, pilot, simulator, provider, f"fault bench write {number}"
+                )
                 await pilot.press("r")
                 await _settle(app, clock, sleepers)
                 elapsed = 0.0
@@ -283,11 +404,18 @@ async def _scenario(provider: str, fault: Fault) -> Row:
                 if fault.alternating:
                     attempts = failed_steps  # failed polls seen (failures reset on success)
                 requests = simulator.request_counts[provider] - counts0
+                write_tries = app.journal.outbox_entry(write.entry_id).attempts
                 # -- bounded? -------------------------------------------------------------
                 if not fault.alternating:
-                    limit = _max_attempts(FAULT_SECONDS, poller, fault)
+                    base, cap = poller._backoff_base, poller._backoff_cap
+                    limit = _max_attempts(FAULT_SECONDS, base, cap, fault)
                     if attempts > limit:
-                        check.fail(f"{attempts} attempts > {limit} allowed by backoff")
+                        check.fail(f"{attempts} polls > {limit} allowed by backoff")
+                    box = app.outbox
+                    base, cap = box._backoff_base, box._backoff_cap
+                    limit = _max_attempts(FAULT_SECONDS, base, cap, fault, auth_waits_cap=False)
+                    if write_tries > limit:
+                        check.fail(f"{write_tries} write tries > {limit} allowed by backoff")
                     per_minute = requests / (FAULT_SECONDS / 60)
                     if per_minute > simulator.app(provider).rate_limit:
                         check.fail(f"{per_minute:.0f} req/min over the provider limit")
@@ -312,22 +440,42 @@ async def _scenario(provider: str, fault: Fault) -> Row:
                     await _settle(app, clock, sleepers)
                 if recovered_after is None:
                     check.fail(f"not recovered {cap:g} s after the fault cleared")
+                # -- the write: settled, and applied exactly once? ------------------------
+                if fault.delay is not None:
+                    # Slow answers apply their request when the delay is over: let every
+                    # one still sleeping in the simulator finish first (wall time).
+                    await asyncio.sleep(fault.delay + 0.5)
+                settled = 0.0
+                while app.is_running and settled <= WRITE_SETTLE:
+                    entry = app.journal.outbox_entry(write.entry_id)
+                    if entry.state in ("done", "rejected"):
+                        break
+                    gap = max(_next_deadline(clock) or 1.0, 0.001)
+                    clock.advance(gap)
+                    settled += gap
+                    await _settle(app, clock, sleepers)
+                written = _write_outcome(app, write)
+                if not written.startswith("write ok"):
+                    check.fail(written)
                 if not app.is_running:
                     check.fail("cockpit exited")
         except Exception as exc:  # the cockpit crashed (run_test re-raises app errors)
             check.fail(f"crash: {type(exc).__name__}: {str(exc)[:120]}")
-            attempts, requests, recovered_after = 0, 0, None
+            attempts, requests, write_tries, recovered_after = 0, 0, 0, None
+            written = "write not checked"
         finally:
             if forwarder is not None:
                 forwarder.close()
     outcome = "ok" if not check.problems else "; ".join(check.problems)
     if fault.refused:
-        counted = f"{attempts} attempts (refused at TCP)"
+        counted = f"{attempts} polls + {write_tries} write tries (refused at TCP)"
     else:
-        counted = f"{requests} req / {attempts} attempts in {FAULT_SECONDS:g} s"
+        counted = (
+            f"{requests} req: {attempts} polls + {write_tries} write tries in {FAULT_SECONDS:g} s"
+        )
     if recovered_after is not None:
         counted += f", recovered {recovered_after:.0f} s after clearing"
-    return (name, outcome, counted)
+    return (name, outcome, written, counted)
 
 
 PROVIDERS_ALL = ("pages", "monitors", "deploys", "dependabot")
@@ -359,22 +507,30 @@ def _inspect(
             check.fail(f"{name}: shows ⚠ for another provider's fault ({subtitle[:60]})")
 
 
+def _scenarios(providers: list[str] | None = None) -> list[tuple[int, str, Fault]]:
+    chosen = providers or list(PROVIDERS)
+    return [
+        (number, provider, fault)
+        for number, (provider, fault) in enumerate(
+            ((p, f) for p in chosen for f in FAULTS), start=1
+        )
+    ]
+
+
 def rows(providers: list[str] | None = None) -> list[Row]:
-    out: list[Row] = []
-    for provider in providers or list(PROVIDERS):
-        for fault in FAULTS:
-            out.append(asyncio.run(_scenario(provider, fault)))
-    return out
+    return [
+        asyncio.run(_scenario(provider, fault, number))
+        for number, provider, fault in _scenarios(providers)
+    ]
 
 
 def main(argv: list[str]) -> int:
     logging.getLogger().addHandler(logging.NullHandler())  # the pagerduty SDK logs each 5xx
     started = time.perf_counter()
-    print(f"{'scenario':<45} | {'outcome':<10} | requests during the fault")
-    for provider in argv or list(PROVIDERS):
-        for fault in FAULTS:
-            scenario, outcome, counted = asyncio.run(_scenario(provider, fault))
-            print(f"{scenario:<45} | {outcome:<10} | {counted}", flush=True)
+    print(f"{'scenario':<48} | {'outcome':<10} | {'write':<20} | requests during the fault")
+    for number, provider, fault in _scenarios(argv):
+        scenario, outcome, written, counted = asyncio.run(_scenario(provider, fault, number))
+        print(f"{scenario:<48} | {outcome:<10} | {written:<20} | {counted}", flush=True)
     print(f"({time.perf_counter() - started:.0f} s wall)")
     return 0
 
