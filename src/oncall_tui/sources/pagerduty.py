@@ -283,7 +283,7 @@ class PagerDutySource:
             if action == "resolve" and payload.get("note"):
                 for page_id in targets:
                     self._post_note(page_id, str(payload["note"]), attempt=attempt)
-            self._set_status(list(targets), STATUS_OF[action])
+            self._set_status(list(targets), STATUS_OF[action], attempt=attempt)
         elif action == "note":
             for page_id in targets:
                 self._post_note(page_id, str(payload["content"]), attempt=attempt)
@@ -302,8 +302,14 @@ class PagerDutySource:
         else:
             raise SourceError(f"PagerDuty cannot {action}")
 
-    def _set_status(self, page_ids: list[str], status: str) -> None:
-        """Bulk status change, 250 incidents per call (PagerDuty's limit)."""
+    def _set_status(self, page_ids: list[str], status: str, *, attempt: int = 0) -> None:
+        """Bulk status change, 250 incidents per call (PagerDuty's limit).
+
+        On a retry, pages already where we want them are left out: the earlier try may have
+        landed before its answer (or the cockpit) was lost, and acknowledging again is not a
+        no-op (PagerDuty logs a second acknowledgement and restarts the ack timeout)."""
+        if attempt > 0:
+            page_ids = [p for p in page_ids if not self._status_reached(p, status)]
         for start in range(0, len(page_ids), BULK_LIMIT):
             chunk = page_ids[start : start + BULK_LIMIT]
             body = {
