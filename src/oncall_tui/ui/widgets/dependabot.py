@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual.binding import BindingType
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import DependabotPR
 from oncall_tui.ui import commands
-from oncall_tui.ui.widgets.pane import Pane
+from oncall_tui.ui.widgets.pane import Pane, cell
 
 BUMP_RANK = {"major": 0, "minor": 1, "patch": 2, "unknown": 3}
 
@@ -67,18 +66,15 @@ class DependabotPane(Pane[DependabotPR]):
             item.ci, muted
         )
         bump_style = {"major": f"bold {critical}", "minor": warning}.get(item.bump, "")
-        if item.security:
-            security = Text(item.severity or "yes", style=f"bold {critical}")
-        else:
-            security = Text("")
+        security = cell(item.severity or "yes", f"bold {critical}") if item.security else cell("")
         if item.review == "approved":
-            merge = Text("approved", style=ok)
+            merge = cell("approved", ok)
         elif item.mergeable is False:
-            merge = Text("conflict", style=critical)
+            merge = cell("conflict", critical)
         elif item.mergeable:
-            merge = Text("ready")
+            merge = cell("ready")
         else:
-            merge = Text("?", style=muted)
+            merge = cell("?", muted)
         package = item.package
         if self.grouped:
             same = self._package_counts.get((item.package, item.to_version), 1)
@@ -86,14 +82,14 @@ class DependabotPane(Pane[DependabotPR]):
                 package = f"{package} (×{same})"
         return (
             self.mark_cell(item.key),
-            Text(package),
-            Text(item.bump, style=bump_style),
-            Text(item.ci, style=ci_style),
+            cell(package),
+            cell(item.bump, bump_style),
+            cell(item.ci, ci_style),
             security,
-            Text(fmt.since(item.created_at, now)),
+            cell(fmt.since(item.created_at, now)),
             merge,
-            Text(f"{item.repo.rsplit('/', 1)[-1]}#{item.number}", style=muted),
-            Text(
+            cell(f"{item.repo.rsplit('/', 1)[-1]}#{item.number}", style=muted),
+            cell(
                 f"{item.from_version} → {item.to_version}"
                 if item.from_version or item.to_version
                 else "grouped update (see PR)",
@@ -106,7 +102,7 @@ class DependabotPane(Pane[DependabotPR]):
         super().show(self.order(items), now)
 
     def time_cells(self, item: DependabotPR, now: datetime) -> dict[str, Any]:
-        return {"age": Text(fmt.since(item.created_at, now))}
+        return {"age": cell(fmt.since(item.created_at, now))}
 
     def action_approve(self) -> None:
         self.act("approve")

@@ -6,18 +6,17 @@ Enter, `o` and `y` act on the deploy under it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual.binding import BindingType
 from textual.coordinate import Coordinate
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import Deploy
 from oncall_tui.ui import commands
-from oncall_tui.ui.widgets.pane import CockpitTable, Pane
+from oncall_tui.ui.widgets.pane import CockpitTable, Pane, cell
 
 KNOWN_ENVIRONMENTS = ("dev", "qa", "sandbox", "prod-test", "prod")
 
@@ -85,18 +84,14 @@ class DeploysPane(Pane[Deploy]):
                 self._rendered.pop(repo, None)
             for repo in sorted(grid):
                 row = [
-                    Text(repo),
+                    cell(repo),
                     *(self._cell(grid[repo].get(e), now) for e in self._environments),
                 ]
                 keys = ["repo", *self._environments]
                 if repo in self._grid:
                     old = self._rendered.get(repo, {})
                     for column, value in zip(keys, row, strict=True):
-                        if (
-                            old.get(column) is None
-                            or old[column].plain != value.plain
-                            or old[column].style != value.style
-                        ):
+                        if old.get(column) != value:
                             table.update_cell(repo, column, value)
                 else:
                     table.add_row(*row, key=repo)
@@ -106,7 +101,7 @@ class DeploysPane(Pane[Deploy]):
                 current = (
                     table.coordinate_to_cell_key(cursor).row_key.value if table.row_count else None
                 )
-                table.sort("repo", key=lambda cell: cell.plain)
+                table.order_rows(sorted(grid))
                 if current in grid:
                     table.cursor_coordinate = Coordinate(
                         table.get_row_index(current), cursor.column
@@ -118,13 +113,19 @@ class DeploysPane(Pane[Deploy]):
         self.set_class(not visible, "-empty")
         self.show_waiting("" if visible else self.empty_message(filtered=bool(items)))
 
+    def refresh_rows(self, keys: Iterable[str]) -> None:
+        """Rows here are repositories, not deploys: redraw the grid (the base class would add
+        a row per deploy key)."""
+        if self._now is not None:
+            self.show(self._all, self._now)
+
     def refresh_ages(self, now: datetime) -> None:
         if self._now is not None:
             self.show(self._all, now)
 
-    def _cell(self, deploy: Deploy | None, now: datetime) -> Text:
+    def _cell(self, deploy: Deploy | None, now: datetime) -> str:
         if deploy is None:
-            return Text("")
+            return cell("")
         colours = self.app.theme_variables
         style = {
             "success": colours.get("severity-ok", "green"),
@@ -136,12 +137,12 @@ class DeploysPane(Pane[Deploy]):
         }.get(deploy.deploy_state, colours.get("muted-text", "grey50"))
         when = deploy.finished_at or deploy.started_at
         symbol = SYMBOL.get(deploy.deploy_state, "?")
-        return Text(
+        return cell(
             f"{symbol} {deploy.short_sha or deploy.ref[:7]} {fmt.since(when, now)}", style=style
         )
 
     def cells(self, item: Deploy, now: datetime) -> Sequence[Any]:
-        return (Text(item.repo),)
+        return (cell(item.repo),)
 
     def targets(self) -> list[Deploy]:
         """The deploy under the cursor (the grid has no marks)."""

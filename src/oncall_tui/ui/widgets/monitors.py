@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual.binding import BindingType
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import Monitor
 from oncall_tui.ui import commands
-from oncall_tui.ui.widgets.pane import Pane
+from oncall_tui.ui.widgets.pane import Pane, cell
 
 
 class MonitorsPane(Pane[Monitor]):
@@ -54,16 +53,16 @@ class MonitorsPane(Pane[Monitor]):
             muted = ""
         return (
             self.mark_cell(item.key),
-            Text(item.overall_state, style=style),
-            Text(fmt.since(item.since, now)),
-            Text(f"P{item.priority}" if item.priority else "-"),
-            Text(groups),
-            Text(muted, style=muted_style),
-            Text(item.name, style=muted_style if item.muted else ""),
+            cell(item.overall_state, style),
+            cell(fmt.since(item.since, now)),
+            cell(f"P{item.priority}" if item.priority else "-"),
+            cell(groups),
+            cell(muted, muted_style),
+            cell(item.name, muted_style if item.muted else ""),
         )
 
     def time_cells(self, item: Monitor, now: datetime) -> dict[str, Any]:
-        return {"since": Text(fmt.since(item.since, now))}
+        return {"since": cell(fmt.since(item.since, now))}
 
     def action_mute(self) -> None:
         self.act("mute")

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual.binding import BindingType
 
 from oncall_tui import format as fmt
 from oncall_tui.domain.models import Page
 from oncall_tui.ui import commands
-from oncall_tui.ui.widgets.pane import Pane
+from oncall_tui.ui.widgets.pane import Pane, cell
 
 OPTIMISTIC_STATUS = {"acknowledge": "acknowledged", "resolve": "resolved"}
 """What a pending write makes a page look like before the provider confirms it."""
@@ -57,29 +56,25 @@ class PagesPane(Pane[Page]):
         if entry is not None and entry.state != "rejected" and entry.last_error is None:
             status = OPTIMISTIC_STATUS.get(entry.action, status)
         if status == "triggered":
-            state = Text("TRIG", style=f"bold {critical}")
+            state = cell("TRIG", f"bold {critical}")
         elif status == "acknowledged":
-            state = Text("ACK", style=warning)
+            state = cell("ACK", warning)
         else:
-            state = Text("RES", style=muted)
-        urgency = (
-            Text("high", style=f"bold {critical}")
-            if item.urgency == "high"
-            else Text("low", style=muted)
-        )
+            state = cell("RES", muted)
+        urgency = cell("high", f"bold {critical}") if item.urgency == "high" else cell("low", muted)
         if item.status == "acknowledged" and item.acknowledgers:
             who = ", ".join(item.acknowledgers)
         else:
             who = ", ".join(item.assignees)
-        title = Text(item.title, style="bold" if status == "triggered" else "")
+        title = cell(item.title, "bold" if status == "triggered" else "")
         return (
-            Text(f"#{item.number}"),
+            cell(f"#{item.number}"),
             self.mark_cell(item.id),
             state,
             urgency,
-            Text(fmt.since(item.created_at, now)),
-            Text(item.service_name),
-            Text(who, style=muted if item.status == "acknowledged" else ""),
+            cell(fmt.since(item.created_at, now)),
+            cell(item.service_name),
+            cell(who, muted if item.status == "acknowledged" else ""),
             title,
         )
 
@@ -102,7 +97,7 @@ class PagesPane(Pane[Page]):
         self.act("escalate", single=True)
 
     def time_cells(self, item: Page, now: datetime) -> dict[str, Any]:
-        return {"age": Text(fmt.since(item.created_at, now))}
+        return {"age": cell(fmt.since(item.created_at, now))}
 
     def summarize(self, items: Sequence[Page]) -> str:
         triggered = sum(1 for p in items if p.status == "triggered")

@@ -7,18 +7,23 @@ columns there are and how one item becomes cells (`columns`, `cells`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
+from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.events import Key
+from textual.geometry import Size
 from textual.widgets import DataTable, Input, Static
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import CellKey, RowDoesNotExist, RowKey
 
 from oncall_tui import format as fmt
 from oncall_tui.engine.poller import Freshness
@@ -26,13 +31,116 @@ from oncall_tui.store.journal import OutboxEntry
 
 T = TypeVar("T")
 
+RENDER_CACHE_CELLS = 1_000
+RENDER_CACHE_LINES = 200
+
+ROWS_PER_TURN = 200
+"""Rows a pane renders in one event-loop turn (about 10-20 ms); a bigger change is spread
+over the next turns so keys and repaints are never held up for long."""
+
+
+def cell(text: str, style: str = "") -> str:
+    """A table cell showing `text` (never read as markup) in `style`, as a Rich markup string.
+
+    Not a `rich.text.Text`: a Text is three objects the garbage collector visits on every
+    full collection, a str is none. At 8,000 rows of 8 cells that was 180,000 objects, and a
+    full collection of over 100 ms landing in the middle of some keystroke.
+    """
+    if style and text:
+        return f"[{style}]{escape(text)}[/]"
+    # `escape` doubles a final backslash so that a closing tag may follow; none does here.
+    return escape(text + " ")[:-1]
+
+
+def plain(value: object) -> str:
+    """What a cell reads, without its markup."""
+    return Text.from_markup(value).plain if isinstance(value, str) else str(value)
+
 
 class CockpitTable(DataTable[Any]):
-    """The pane's table: row cursor, no zebra noise, Enter selects."""
+    """The pane's table: row cursor, no zebra noise, Enter selects.
+
+    It reaches into DataTable's internals in a few places, kept here and covered by
+    tests/ui/test_pane_table.py (Textual is pinned to one major version). Every column has
+    a fixed width and every row is one line high, so the table never needs to measure a
+    cell. DataTable measures anyway, on idle: each cell of every new row, and a
+    whole column again whenever an updated cell got narrower. With 5,000 rows that is a
+    whole-second stall of the event loop on the first fill and one per refresh; the two
+    overrides below skip the measuring when it cannot change anything.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Detail", id="detail"),
     ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # The render caches hold rendered cells and lines of every past state of the
+        # table until evicted (up to 10,000 cells each); a screen shows a few hundred.
+        # Kept small, they stay out of the garbage collector's way too.
+        self._cell_render_cache = LRUCache(RENDER_CACHE_CELLS)
+        self._row_render_cache = LRUCache(RENDER_CACHE_LINES)
+        self._row_renderable_cache = LRUCache(RENDER_CACHE_LINES)
+        self._line_cache = LRUCache(RENDER_CACHE_LINES)
+
+    def order_rows(self, keys: Iterable[str]) -> None:
+        """Show the rows in this order (every row's key, each once). `DataTable.sort` orders
+        by cell values; the cockpit orders by the items, which it already did."""
+        row_keys = {row_key.value: row_key for row_key in self.rows}
+        try:
+            order = {row_keys[key]: index for index, key in enumerate(keys)}
+        except KeyError:
+            order = {}
+        if len(order) != len(row_keys):
+            raise ValueError("order_rows needs every row's key exactly once")
+        self._row_locations = TwoWayDict(order)
+        self._update_count += 1
+        self.refresh()
+
+    def remove_rows(self, keys: Iterable[str]) -> None:
+        """Remove these rows in one pass. `DataTable.remove_row` re-indexes every remaining
+        row on each call: resolving 500 of 5,000 pages would cost 2.5 million steps."""
+        gone = {RowKey(key) for key in keys if key in self._row_locations}
+        if not gone:
+            return
+        kept = sorted(
+            (index, key)
+            for key in self._row_locations
+            if key not in gone and (index := self._row_locations.get(key)) is not None
+        )
+        self._row_locations = TwoWayDict({key: index for index, (_, key) in enumerate(kept)})
+        for key in gone:
+            for column_key in self._data[key]:
+                self._updated_cells.discard(CellKey(key, column_key))
+            del self.rows[key]
+            del self._data[key]
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
+
+    def _measuring_is_moot(self) -> bool:
+        return not self._labelled_row_exists and not any(
+            column.auto_width for column in self.columns.values()
+        )
+
+    def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
+        if not self._measuring_is_moot():
+            super()._update_column_widths(updated_cells)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        if not self._measuring_is_moot() or any(
+            (row := self.rows.get(key)) is not None and (row.auto_height or row.label)
+            for key in new_rows
+        ):
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        width += self._row_label_column_width
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width, self._total_row_height + header)
 
 
 class Pane(Vertical, Generic[T]):
@@ -50,7 +158,6 @@ class Pane(Vertical, Generic[T]):
         self.number = number
         self.title = title
         self._items: dict[str, T] = {}
-        self._order: list[str] = []
         self._rendered: dict[str, dict[str, Any]] = {}
         self._configured = True
         self._summary = ""
@@ -59,6 +166,9 @@ class Pane(Vertical, Generic[T]):
         self._filter_text = ""
         self._all: list[T] = []
         self._now: datetime | None = None
+        self._goal: dict[str, T] = {}
+        self._todo: list[str] = []
+        self._applying = False
         self.marked: set[str] = set()
         self.pending: dict[str, OutboxEntry] = {}
         self.annotated: set[str] = set()
@@ -97,7 +207,8 @@ class Pane(Vertical, Generic[T]):
 
     def searchable(self, item: T) -> str:
         """The text the `/` filter matches against."""
-        return " ".join(str(cell) for cell in self._rendered.get(self.key_of(item), {}).values())
+        shown = self._rendered.get(self.key_of(item), {}).values()
+        return " ".join(plain(value) for value in shown)
 
     # -- marks and pending writes --------------------------------------------------------
 
@@ -133,19 +244,19 @@ class Pane(Vertical, Generic[T]):
         self.pending = dict(entries)
         self.refresh_rows(changed)
 
-    def mark_cell(self, key: str) -> Text:
+    def mark_cell(self, key: str) -> str:
         """The narrow column left of the data: `…` a write is pending, `⟳` it is being
         retried after a failure, `●` marked for a bulk action, `✎` it has a note."""
         colours = self.app.theme_variables
         entry = self.pending.get(key)
         if entry is not None and entry.open:
             symbol = "…" if entry.last_error is None else "⟳"
-            return Text(symbol, style=f"bold {colours.get('severity-warning', 'yellow')}")
+            return cell(symbol, f"bold {colours.get('severity-warning', 'yellow')}")
         if key in self.marked:
-            return Text("●", style=colours.get("accent", "cyan"))
+            return cell("●", colours.get("accent", "cyan"))
         if key in self.annotated:
-            return Text("✎", style=colours.get("severity-info", "blue"))
-        return Text("")
+            return cell("✎", colours.get("severity-info", "blue"))
+        return cell("")
 
     def set_annotated(self, keys: set[str]) -> None:
         """Items with a note in the journal get `✎` beside them."""
@@ -245,26 +356,35 @@ class Pane(Vertical, Generic[T]):
 
         Only items that differ from the previous snapshot are re-rendered, and only their
         cells whose look changed are touched: a poll that changed 20 rows out of 2,000 costs
-        20 row renders, not a refill.
+        20 row renders, not a refill. At most `ROWS_PER_TURN` rows are rendered in one
+        event-loop turn; the rest follow in the next turns (a first fill of 5,000 rows in
+        one go froze the cockpit for half a second), and a newer snapshot arriving meanwhile
+        simply becomes the new goal.
         """
-        table = self.table
         self._all = list(items)
         self._now = now
         visible = [item for item in items if self._filter is None or self._filter(item)]
-        new_items = {self.key_of(item): item for item in visible}
-        with self.app.batch_update():
-            for key in [k for k in self._items if k not in new_items]:
-                table.remove_row(key)
+        self._goal = {self.key_of(item): item for item in visible}
+        self._todo = [
+            key
+            for key, item in self._goal.items()
+            if (shown := self._items.get(key)) is None or shown != item
+        ]
+        self._todo.reverse()  # popped from the end: first rows first
+        gone = [key for key in self._items if key not in self._goal]
+        if gone:
+            selected = self.selected
+            self.table.remove_rows(gone)
+            for key in gone:
+                del self._items[key]
                 del self._rendered[key]
-            for key, item in new_items.items():
-                old_item = self._items.get(key)
-                if old_item is not None and old_item == item:
-                    continue  # unchanged: its time-dependent cells move in refresh_ages
-                self._put_row(key, self.cells(item, now))
-            self._items = new_items
-            order = list(new_items)
-            if order != self._current_order():
-                self._reorder(order)
+            if selected is not None and self.key_of(selected) in self._items:
+                row = self.table.get_row_index(self.key_of(selected))
+                if row != self.table.cursor_row:
+                    self.table.move_cursor(row=row, animate=False)
+        if not self._apply_some() and not self._applying:
+            self._applying = True
+            self.run_worker(self._apply_rest(), group="apply", exit_on_error=True)
         self._summary = self.summarize(list(items))
         self.border_title = self._title()
         placeholder = self.query_one(".placeholder", Static)
@@ -274,6 +394,39 @@ class Pane(Vertical, Generic[T]):
         else:
             placeholder.update(Text(self.empty_message(filtered=bool(items))))
             self.add_class("-empty")
+
+    @property
+    def settled(self) -> bool:
+        """Every row of the last snapshot is on screen (none waits for a later turn)."""
+        return not self._todo and not self._applying
+
+    def _apply_some(self) -> bool:
+        """Render up to `ROWS_PER_TURN` waiting rows; True when the goal is reached."""
+        now = self._now
+        assert now is not None
+        with self.app.batch_update():
+            for _ in range(min(ROWS_PER_TURN, len(self._todo))):
+                key = self._todo.pop()
+                item = self._goal[key]
+                self._put_row(key, self.cells(item, now))
+                self._items[key] = item
+            if self._todo:
+                return False
+            # `_items` lists the rows in table order: removals keep it, new rows are last.
+            shown_order = list(self._items)
+            self._items = dict(self._goal)
+            if list(self._goal) != shown_order:
+                self._reorder(self._goal)
+        return True
+
+    async def _apply_rest(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(0)  # let keys and repaints in between
+                if not self.is_attached or self._apply_some():
+                    return
+        finally:
+            self._applying = False
 
     def refresh_rows(self, keys: Iterable[str]) -> None:
         """Re-render these rows now (their look changed without a new snapshot)."""
@@ -313,7 +466,7 @@ class Pane(Vertical, Generic[T]):
         shown = self._rendered[key]
         for column, value in cells.items():
             old = shown.get(column)
-            if _plain(old) != _plain(value) or _style(old) != _style(value):
+            if old != value:
                 self.table.update_cell(key, column, value)
                 shown[column] = value
 
@@ -364,29 +517,13 @@ class Pane(Vertical, Generic[T]):
         marks = f" · {marked} marked" if marked else ""
         return f"[{self.number}] {self.title}{summary}{shown}{marks}"
 
-    def _current_order(self) -> list[str]:
-        table = self.table
-        return [row.key.value for row in table.ordered_rows if row.key.value is not None]
-
     def _reorder(self, order: Iterable[str]) -> None:
         """Put rows in `order`, keeping the cursor on the same item."""
         table = self.table
         selected = self.selected
         selected_key = self.key_of(selected) if selected is not None else None
-        # DataTable sorts on cell values, not row keys. `_rendered` holds the very cell
-        # objects the table holds, so a row's rank is found through its first cell's identity.
-        first = self.COLUMNS[0][0]
-        ranks = {id(self._rendered[key][first]): rank for rank, key in enumerate(order)}
-        table.sort(first, key=lambda cell: ranks.get(id(cell), len(ranks)))
+        table.order_rows(order)
         if selected_key is not None and selected_key in self._items:
-            table.move_cursor(row=table.get_row_index(selected_key), animate=False)
-
-
-def _style(value: Any) -> str:
-    return str(value.style) if isinstance(value, Text) else ""
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, Text):
-        return value.plain
-    return "" if value is None else str(value)
+            row = table.get_row_index(selected_key)
+            if row != table.cursor_row:
+                table.move_cursor(row=row, animate=False)
