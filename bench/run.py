@@ -12,9 +12,10 @@ Each line reads `name: value unit (target)`. The figures:
   a poll (SDK calls run in threads, so the loop must stay responsive).
 - `github_points_per_hour`: GitHub rate-limit points the two GitHub sources spend in one
   simulated hour watching 20 repositories at the default intervals (`bench/github_budget.py`).
-- `scale` (`bench/scale.py`), `soak` (`bench/soak.py`) and `faults` (`bench/faults.py`, a
-  matrix of scenario, outcome and requests sent during the fault): issue 7's hardening
-  figures; together they take several minutes.
+- `scale` (`bench/scale.py`), `soak` (`bench/soak.py`), `faults` (`bench/faults.py`, a
+  matrix of scenario, outcome and requests sent during the fault) and `durability`
+  (`bench/durability.py`, 50 kill -9 trials during writes and handover editing): issue 7's
+  hardening figures; together they take several minutes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from oncall_tui.config import Settings
 from oncall_tui.demo import demo_settings
@@ -133,6 +136,12 @@ def _pages(n: int, now: datetime) -> list[Page]:
     ]
 
 
+async def _settle(pilot: Pilot[None], pane: PagesPane) -> None:
+    """Wait until the whole snapshot is on screen (a fill is spread over loop turns)."""
+    while not pane.settled:
+        await pilot.pause()
+
+
 def apply_snapshot(rows: int = 2000, changed: int = 20, repeats: int = 15) -> list[Figure]:
     return asyncio.run(_apply_snapshot(rows, changed, repeats))
 
@@ -147,7 +156,7 @@ async def _apply_snapshot(rows: int, changed: int, repeats: int) -> list[Figure]
         pane = app.pane("pages")
         assert isinstance(pane, PagesPane)
         pane.show(base, now)
-        await pilot.pause()
+        await _settle(pilot, pane)
         for round_ in range(repeats):
             # 20 pages flip state; which ones moves each round, so every round is real work.
             step = rows // changed
@@ -177,7 +186,7 @@ async def _apply_snapshot(rows: int, changed: int, repeats: int) -> list[Figure]
             pane._items.clear()
             pane._rendered.clear()
             pane.show(base, now)
-            await pilot.pause()
+            await _settle(pilot, pane)
     k, r = statistics.median(keyed), statistics.median(refill)
     return [
         ("apply_keyed", k, "ms", "target <= 20 ms"),
@@ -235,6 +244,12 @@ def soak() -> list[Figure]:
     return figures()
 
 
+def durability() -> list[Figure]:
+    from durability import figures  # bench/durability.py
+
+    return figures()
+
+
 def faults() -> list[Figure]:
     """The fault matrix prints rows, not figures (bench/faults.py)."""
     from faults import main as matrix
@@ -251,6 +266,7 @@ BENCHES: dict[str, Callable[[], list[Figure]]] = {
     "scale": scale,
     "soak": soak,
     "faults": faults,
+    "durability": durability,
 }
 
 

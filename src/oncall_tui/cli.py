@@ -170,7 +170,7 @@ def _check_keymap(settings: Settings) -> None:
 
 
 def _cockpit(settings: Settings, *, demo: bool) -> int:
-    from oncall_tui.ui.app import OncallApp
+    from oncall_tui.ui.app import OncallApp, freeze_startup_heap
 
     _check_keymap(settings)
     clock = SystemClock()
@@ -200,6 +200,7 @@ def _cockpit(settings: Settings, *, demo: bool) -> int:
             banner=_demo_banner(simulator) if simulator is not None else None,
             data_dir=locs.data_dir,
         )
+        freeze_startup_heap()
         app.run()
     finally:
         journal.close()
