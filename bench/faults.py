@@ -467,12 +467,12 @@ async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
             if forwarder is not None:
                 forwarder.close()
     outcome = "ok" if not check.problems else "; ".join(check.problems)
+    polls = f"{attempts} {'failed ' if fault.alternating else ''}polls"
+    tries = f"{write_tries} write {'try' if write_tries == 1 else 'tries'}"
     if fault.refused:
-        counted = f"{attempts} polls + {write_tries} write tries (refused at TCP)"
+        counted = f"{polls} + {tries} (refused at TCP)"
     else:
-        counted = (
-            f"{requests} req: {attempts} polls + {write_tries} write tries in {FAULT_SECONDS:g} s"
-        )
+        counted = f"{requests} req: {polls} + {tries} in {FAULT_SECONDS:g} s"
     if recovered_after is not None:
         counted += f", recovered {recovered_after:.0f} s after clearing"
     return (name, outcome, written, counted)
