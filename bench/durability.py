@@ -252,7 +252,14 @@ class Script:
         steps = [self.rng.choice(self.WRITES) for _ in range(self.rng.randint(2, 4))]
         steps.insert(self.rng.randint(0, len(steps)), "handover")
         for step in steps:
-            await getattr(self, step)()
+            # A write with nothing to act on (no triggered page, no alerting monitor) gives
+            # way to the next one that has something.
+            order = [step, *(w for w in dict.fromkeys(self.WRITES) if w != step)]
+            for name in order:
+                if await getattr(self, name)():
+                    break
+            else:
+                self.report("skipped", step=step)
             await _until(self.pilot, lambda: len(self.app.screen_stack) == 1, 10)
             await self.pilot.pause(self.rng.uniform(0.0, 0.3))
 
@@ -274,10 +281,10 @@ class Script:
     async def opened(self, screen: type) -> None:
         await _until(self.pilot, lambda: isinstance(self.app.screen, screen), 10)
 
-    async def note(self) -> None:
+    async def note(self) -> bool:
         pages = sorted(self.app.pane("pages").items)
         if not pages:
-            return await self.mute()
+            return False
         page = self.rng.choice(pages)
         await self.select("pages", page)
         await self.pilot.press("n")
@@ -286,22 +293,27 @@ class Script:
         self.report("intend", action="note", target=page, marker=text)
         await self.type_in(text)
         await self.pilot.press("ctrl+s")
+        return True
 
-    async def ack(self) -> None:
+    async def ack(self) -> bool:
         items = self.app.pane("pages").items
         pages = sorted(
             k for k, p in items.items() if p.status == "triggered" and k not in self.used
         )
         if not pages:
-            return await self.note()
+            return False
         page = self.rng.choice(pages)
         self.used.add(page)
         await self.select("pages", page)
         self.report("intend", action="acknowledge", target=page, marker=page)
         await self.pilot.press("a")
+        return True
 
-    async def mute(self) -> None:
-        monitor = self.rng.choice(sorted(self.app.pane("monitors").items))
+    async def mute(self) -> bool:
+        monitors = sorted(self.app.pane("monitors").items)
+        if not monitors:
+            return False
+        monitor = self.rng.choice(monitors)
         await self.select("monitors", monitor)
         await self.pilot.press("m")
         await self.opened(MuteScreen)
@@ -309,12 +321,13 @@ class Script:
         self.report("intend", action="mute", target=monitor, marker=reason)
         await self.type_in(reason)
         await self.pilot.press("enter")
+        return True
 
-    async def comment(self) -> None:
+    async def comment(self) -> bool:
         items = self.app.pane("dependabot").items
         prs = sorted(k for k in items if k not in self.used and k not in self.avoid)
         if not prs:
-            return await self.note()
+            return False
         pr = self.rng.choice(prs)
         self.used.add(pr)
         await self.select("dependabot", pr)
@@ -322,19 +335,21 @@ class Script:
         await self.opened(ChoiceScreen)
         self.report("intend", action="comment", target=pr, marker=pr)
         await self.pilot.press("enter")  # the first choice: @dependabot rebase
+        return True
 
-    async def approve(self) -> None:
+    async def approve(self) -> bool:
         items = self.app.pane("dependabot").items
         prs = sorted(k for k, p in items.items() if p.review != "approved" and k not in self.used)
         if not prs:
-            return await self.mute()
+            return False
         pr = self.rng.choice(prs)
         self.used.add(pr)
         await self.select("dependabot", pr)
         self.report("intend", action="approve", target=pr, marker=pr)
         await self.pilot.press("v")
+        return True
 
-    async def handover(self) -> None:
+    async def handover(self) -> bool:
         await self.pilot.press("h")
         await self.opened(HandoverScreen)
         area = self.app.screen.query_one(TextArea)
@@ -348,6 +363,7 @@ class Script:
             self.report("typed", n=n)  # the cockpit has processed the key
         self.report("closing")
         await self.pilot.press("escape")
+        return True
 
 
 # -- the parent: the simulator, the children, the checks ------------------------------------
