@@ -14,6 +14,8 @@ from pathlib import Path
 import pagerduty
 import pytest
 
+from oncall_tui.config import Settings, load_settings
+from oncall_tui.demo import demo_settings
 from oncall_tui.simulator import Simulator, run_standalone, write_config_file
 
 
@@ -126,3 +128,15 @@ def test_write_config_file_replaces_an_existing_file(simulator: Simulator, tmp_p
     assert ca.read_bytes() == simulator.ca_pem_path.read_bytes()
     parsed = tomllib.loads(target.read_text())
     assert parsed["pagerduty"]["base_url"] == simulator.pagerduty_url
+
+
+def test_written_config_names_each_repositorys_deploy_source_like_the_demo(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """A workflow-deployed repository read as Deployments shows empty cells: the file must
+    say how each one deploys, exactly as `--demo` does."""
+    path, _ = write_config_file(simulator, tmp_path / "oncall.toml")
+    loaded = load_settings(path, env={})
+    demo = demo_settings(Settings(), simulator)
+    assert loaded.github.repositories == demo.github.repositories
+    assert {r.deploy_source for r in loaded.github.repositories} != {"deployments"}

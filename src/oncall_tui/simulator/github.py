@@ -282,7 +282,12 @@ class GitHubApp:
             "base_url": simulator.provider_url(self.name),
             "ca_bundle": str(ca_bundle),
             "token": simulator.tokens[self.name],
-            "repositories": world.repository_names(),
+            # How each repository deploys, as the demo's own settings say: a repository
+            # that deploys through a workflow shows empty cells when read as Deployments.
+            "repositories": [
+                name if source == "deployments" else {"name": name, "deploy_source": source}
+                for name, source in world.deploy_sources()
+            ],
         }
 
     # ------------------------------------------------------------------ control

@@ -71,7 +71,7 @@ DEFAULT_TOKENS: Mapping[str, str] = {
 DEFAULT_SLOW_DELAY = 5.0
 DEFAULT_RETRY_AFTER = 2
 CA_FILENAME = "oncall-sim-ca.pem"
-ConfigValue = str | int | bool | list[str]
+ConfigValue = str | int | bool | list[str | dict[str, str]]
 
 
 class Headers(Mapping[str, str]):
@@ -708,9 +708,15 @@ def _toml_value(value: ConfigValue) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list):
-        return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+        return "[" + ", ".join(_toml_item(item) for item in value) + "]"
     # A JSON string (ASCII, \uXXXX escapes) is a valid TOML basic string.
     return json.dumps(value)
+
+
+def _toml_item(item: str | dict[str, str]) -> str:
+    if isinstance(item, dict):  # an inline table
+        return "{" + ", ".join(f"{key} = {json.dumps(v)}" for key, v in item.items()) + "}"
+    return json.dumps(item)
 
 
 def write_config_file(simulator: Simulator, path: Path) -> tuple[Path, Path]:
