@@ -1,14 +1,20 @@
-"""Soak: a 12-hour shift compressed on a FakeClock, at least 10,000 poll cycles.
+"""Soak: a 12-hour shift compressed on a FakeClock, at least 10,000 poll cycles, through the
+headless cockpit.
 
 `python bench/soak.py [HOURS]` prints:
 
-- `soak_polls`: poll cycles run (all four sources, real SDKs over HTTPS to the in-process
-  simulator, `Poller.poll_once()` driven directly; the world moves with the same clock).
-- `soak_rss_growth`: VmRSS at the end minus VmRSS after a warm-up hour (gc'd both times).
+- `soak_polls`: poll cycles run by the cockpit's own pollers (all four sources, real SDKs
+  over HTTPS), with the wall time it took.
+- `soak_rss_growth`: VmRSS of the cockpit's process at the end minus after a warm-up hour
+  (gc'd both times). The simulator runs in a forked child process, so its world (which
+  grows with 12 hours of history) is not counted against the cockpit.
 - `soak_threads` / `soak_fds`: thread count and open file descriptors, after warm-up vs end.
-- `soak_journal_rows_per_poll`: journal events written per poll (disk journal, the events
-  `diff` finds), with the events per world transition for comparison.
+- `soak_journal_rows_per_poll`: journal events written per poll (on-disk journal, written by
+  the cockpit as snapshots arrive).
 
+The cockpit (`OncallApp.run_test`, panes, journal, outbox) and the world share the fake
+time: the child's world clock is advanced first, then the cockpit's clock, from one poller
+deadline to the next; after each step the bench waits until every poller is parked again.
 Intervals are shortened (pages 10 s, monitors 15 s, deploys 15 s, Dependabot 30 s) so that a
 12-hour shift is more than 10,000 polls; the world runs the `default` scenario (seed 7).
 """
@@ -18,24 +24,26 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import multiprocessing
 import os
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
-from oncall_tui.config import Settings
-from oncall_tui.demo import demo_settings
+from oncall_tui.config import Settings, load_settings
 from oncall_tui.domain.clock import FakeClock
-from oncall_tui.engine.poller import Poller
-from oncall_tui.simulator import Simulator, World
+from oncall_tui.simulator import Simulator, World, write_config_file
 from oncall_tui.sources.factory import build_sources
 from oncall_tui.store.journal import Journal
+from oncall_tui.ui.app import OncallApp, freeze_startup_heap
 
 Figure = tuple[str, float, str, str]
 INTERVALS = {"pages": 10.0, "monitors": 15.0, "deploys": 15.0, "dependabot": 30.0}
-STEP = 5.0
 
 
 def rss_mb() -> float:
@@ -50,58 +58,99 @@ def fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-async def _soak(hours: float) -> list[Figure]:
+def _serve(conn: Connection, config: Path) -> None:
+    """The forked child: the simulated world on its own FakeClock, advanced on request.
+
+    It tells the cockpit where it answers through a config file, as `oncall-tui simulate
+    --write-config` does (settings hold secrets, which refuse to be pickled)."""
     clock = FakeClock()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Simulator(World(seed=7, clock=clock, scenario="default")) as simulator,
-    ):
-        journal = Journal.open(Path(tmp) / "journal.sqlite3")
-        settings = demo_settings(Settings(), simulator)
-        sources = build_sources(settings, clock)
-        events_seen = 0
-        failures = 0
+    with Simulator(World(seed=7, clock=clock, scenario="default")) as simulator:
+        write_config_file(simulator, config)
+        conn.send(True)
+        while True:
+            message = conn.recv()
+            if message is None:
+                break
+            clock.advance(message)
+            conn.send(True)
 
-        def on_snapshot(snapshot, events, freshness) -> None:  # type: ignore[no-untyped-def]
-            nonlocal events_seen
-            events_seen += len(events)
-            journal.add_events(events)
 
-        pollers = {
-            name: Poller(
-                source,
-                interval=INTERVALS[name],
-                clock=clock,
-                on_snapshot=on_snapshot,
-                on_freshness=lambda f: None,
-                timeout=30.0,
-            )
-            for name, source in sources.items()
-        }
-        due = dict.fromkeys(pollers, 0.0)
-        polls = 0
-        elapsed = 0.0
-        total = hours * 3600
-        warm = 3600.0
-        base: tuple[float, int, int, int, int] | None = None
-        wall = time.perf_counter()
+def _settings(base: Settings) -> Settings:
+    return replace(
+        base,
+        pagerduty=replace(base.pagerduty, interval=INTERVALS["pages"]),
+        datadog=replace(base.datadog, interval=INTERVALS["monitors"]),
+        github=replace(
+            base.github,
+            interval=INTERVALS["deploys"],
+            dependabot_interval=INTERVALS["dependabot"],
+        ),
+    )
+
+
+def _next_deadline(clock: FakeClock) -> float | None:
+    pending = [d for d, f in clock._sleepers if not f.done()]  # bench-only peek
+    return min(pending) - clock.monotonic() if pending else None
+
+
+async def _settle(app: OncallApp, clock: FakeClock, expected_sleepers: int) -> None:
+    """Wait (real time) until every poller is parked on the clock again."""
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.002)
+        if clock.sleepers >= expected_sleepers and not any(
+            p.freshness.polling for p in app.pollers.values()
+        ):
+            await asyncio.sleep(0.005)  # let the posted snapshots reach the panes
+            return
+    raise RuntimeError("pollers did not settle within 60 s")
+
+
+async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
+    clock = FakeClock()
+    world.recv()
+    settings = _settings(load_settings(tmp / "config.toml", env={}))
+    journal = Journal.open(tmp / "journal.sqlite3")
+    sources = build_sources(settings, clock)
+    polls = 0
+    for source in sources.values():
+        fetch = source.fetch
+
+        def counted(_fetch: Any = fetch) -> Any:
+            nonlocal polls
+            polls += 1
+            return _fetch()
+
+        source.fetch = counted  # type: ignore[method-assign]
+    app = OncallApp(settings, sources, clock, journal=journal, state_file=None, data_dir=tmp)
+    freeze_startup_heap()  # as `oncall-tui` does
+    total = hours * 3600
+    warm = 3600.0
+    elapsed = 0.0
+    base: tuple[float, int, int, int, int] | None = None
+    wall = time.perf_counter()
+    async with app.run_test(size=(160, 48)) as pilot:
+        sleepers = len(app.pollers) + 1  # the outbox naps on the clock too
+        while not all(app.pane(n).items for n in INTERVALS):
+            if time.perf_counter() - wall > 60:
+                raise RuntimeError("panes did not fill")
+            await pilot.pause(0.02)
+        await _settle(app, clock, sleepers)
         while elapsed < total:
-            ready = [n for n, t in due.items() if t <= elapsed]
-            if ready:
-                delays = await asyncio.gather(*(pollers[n].poll_once() for n in ready))
-                for name, delay in zip(ready, delays, strict=True):
-                    due[name] = elapsed + delay
-                    failures += pollers[name].freshness.failures > 0
-                polls += len(ready)
-            clock.advance(STEP)
-            elapsed += STEP
+            step = max(_next_deadline(clock) or 1.0, 0.001)
+            world.send(step)
+            world.recv()
+            clock.advance(step)
+            elapsed += step
+            await _settle(app, clock, sleepers)
             if base is None and elapsed >= warm:
                 gc.collect()
                 base = (rss_mb(), threading.active_count(), fds(), journal.event_count(), polls)
+        failed = [n for n, p in app.pollers.items() if p.freshness.last_error]
         gc.collect()
         end = (rss_mb(), threading.active_count(), fds(), journal.event_count(), polls)
-        wall = time.perf_counter() - wall
-        journal.close()
+    wall = time.perf_counter() - wall
+    journal.close()
     assert base is not None
     rows = end[3]
     return [
@@ -109,13 +158,15 @@ async def _soak(hours: float) -> list[Figure]:
             "soak_polls",
             float(polls),
             "polls",
-            f"target >= 10000; {hours:g} h simulated in {wall:.0f} s wall, {failures} failed",
+            f"target >= 10000; {hours:g} h simulated in {wall:.0f} s wall; "
+            f"sources failing at the end: {', '.join(failed) or 'none'}",
         ),
         (
             "soak_rss_growth",
             end[0] - base[0],
             "MB",
-            f"target <= 10 MB; {base[0]:.1f} MB after 1 h -> {end[0]:.1f} MB at {hours:g} h",
+            f"target <= 10 MB; {base[0]:.1f} MB after 1 h -> {end[0]:.1f} MB at {hours:g} h "
+            "(the cockpit's process; the simulator runs in a child process)",
         ),
         (
             "soak_threads",
@@ -141,7 +192,19 @@ async def _soak(hours: float) -> list[Figure]:
 
 def figures(hours: float = 12.0) -> list[Figure]:
     logging.getLogger().addHandler(logging.NullHandler())
-    return asyncio.run(_soak(hours))
+    # Fork before the cockpit starts any thread; the child only serves the world.
+    fork = multiprocessing.get_context("fork")
+    ours, theirs = fork.Pipe()
+    with tempfile.TemporaryDirectory() as tmp:
+        child = fork.Process(target=_serve, args=(theirs, Path(tmp) / "config.toml"))
+        child.start()
+        try:
+            return asyncio.run(_soak(hours, ours, Path(tmp)))
+        finally:
+            ours.send(None)
+            child.join(10)
+            if child.is_alive():
+                child.kill()
 
 
 if __name__ == "__main__":
