@@ -31,8 +31,8 @@ rebase` comments (`c`), approvals (`v`), and one burst of typing in the handover
 key, each saved by the cockpit). The child reports on a pipe, each line written only after
 the journal call returned (its SQLite commit): every outbox entry queued ("confirmed"), every
 annotation, every draft save with its text, every key press the cockpit had processed. When
-the cockpit is ready, the parent may make a provider fail (500 for a few requests), or make
-every provider answer slowly until the kill, so that writes are retried or in flight. The
+the cockpit is ready, the parent may make every provider fail its next few requests (500),
+or answer slowly until the kill, so that writes are waiting for a retry or in flight. The
 kill lands at a moment drawn uniformly from 0.05 s after the fork to the end of a typical
 script (the longer of the two control runs).
 
@@ -747,16 +747,18 @@ class Bench:
         rng = random.Random(seed)
         work, before = self._prepare(f"trial-{index:03d}")
         outcome = Outcome(kill_at=rng.uniform(KILL_FLOOR, window))
-        fault, provider = rng.random(), rng.choice(PROVIDERS)
+        fault = rng.random()
         slow = round(rng.uniform(0.3, 1.0), 2)
 
         def once_ready(event: Event) -> None:
             if event["kind"] != "ready":
                 return
             if fault < 0.35:
-                count = rng.randint(1, 4)
-                self.sim.fault(provider, "500", count=count)
-                outcome.fault = f"{provider} 500 x{count}"
+                # The next few requests to every provider fail: writes wait for their retry.
+                count = rng.randint(1, 5)
+                for name in PROVIDERS:
+                    self.sim.fault(name, "500", count=count)
+                outcome.fault = f"all 500 x{count}"
             elif fault < 0.7:
                 # Every provider late until the kill: each write spends that long in flight.
                 for name in PROVIDERS:
@@ -917,7 +919,7 @@ def _figures(
             "durability_trials_with_fault",
             total(lambda o: o.fault != "none"),
             "trials",
-            "500s for a few requests, or all providers slow",
+            "every provider: 500s for a few requests, or slow",
         ),
         (
             "durability_control_problems",
