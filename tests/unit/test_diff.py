@@ -104,3 +104,15 @@ def test_works_on_any_item_by_its_key_and_state() -> None:
     assert diff(before, after) == (
         Event("monitors", "changed", "42", "claims-api p99 latency", T1, "Warn", "Alert"),
     )
+
+
+def test_sharing_keeps_the_previous_object_of_every_unchanged_item() -> None:
+    a, b = page("P1"), page("P2")
+    previous = snap(a, b, at=T0)
+    fresh_a, changed_b, new_c = page("P1"), page("P2", "acknowledged"), page("P3")
+    current = snap(changed_b, fresh_a, new_c).sharing(previous)
+    assert [item.key for item in current.items] == ["P2", "P1", "P3"]
+    assert current.items[1] is a and fresh_a is not a  # equal: the old object
+    assert current.items[0] is changed_b and current.items[2] is new_c
+    assert current.taken_at == T1
+    assert snap(fresh_a).sharing(None).items[0] is fresh_a

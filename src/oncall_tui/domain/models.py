@@ -7,7 +7,7 @@ can update its row in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -263,6 +263,21 @@ class Snapshot:
 
     def by_key(self) -> dict[str, AnyItem]:
         return {item.key: item for item in self.items}
+
+    def sharing(self, previous: Snapshot | None) -> Snapshot:
+        """This snapshot, with every item equal to one in `previous` replaced by that very
+        object. Items are immutable, so nothing can tell, except the memory: the objects of
+        unchanged items are not made anew every poll (5,000 pages a poll were 5,000 objects
+        for the garbage collector to promote and visit), and a pane sees by identity that a
+        row did not change."""
+        if previous is None or not previous.items:
+            return self
+        before = previous.by_key()
+        items = tuple(
+            old if (old := before.get(item.key)) is not None and old == item else item
+            for item in self.items
+        )
+        return replace(self, items=items)
 
 
 EventKind = Literal["added", "changed", "removed"]

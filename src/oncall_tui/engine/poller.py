@@ -188,8 +188,9 @@ class Poller:
 
     def _fetch_and_diff(self) -> tuple[Snapshot, tuple[Event, ...]]:
         """In the worker thread: the poll, and its comparison with the last one (5,000 pages
-        take milliseconds to compare; the event loop has better things to do)."""
-        snapshot = self.source.fetch()
+        take milliseconds to compare; the event loop has better things to do). Unchanged
+        items keep their previous objects (`Snapshot.sharing`)."""
+        snapshot = self.source.fetch().sharing(self.last_snapshot)
         return snapshot, diff(self.last_snapshot, snapshot)
 
     def _failed(self, error: SourceError) -> float:

@@ -368,7 +368,7 @@ class Pane(Vertical, Generic[T]):
         self._todo = [
             key
             for key, item in self._goal.items()
-            if (shown := self._items.get(key)) is None or shown != item
+            if (shown := self._items.get(key)) is not item and (shown is None or shown != item)
         ]
         self._todo.reverse()  # popped from the end: first rows first
         gone = [key for key in self._items if key not in self._goal]
