@@ -37,9 +37,10 @@ from typing import Any
 from oncall_tui.config import Settings, load_settings
 from oncall_tui.demo import demo_settings
 from oncall_tui.domain.clock import Clock, FakeClock, SystemClock
+from oncall_tui.engine.heap import Collector
 from oncall_tui.simulator import Simulator, World
 from oncall_tui.sources.factory import build_sources
-from oncall_tui.ui.app import OncallApp, freeze_startup_heap
+from oncall_tui.ui.app import OncallApp
 
 Figure = tuple[str, float, str, str]
 PANES = ("pages", "monitors", "deploys", "dependabot")
@@ -119,8 +120,8 @@ async def _measure(external: bool) -> list[Figure]:
         sources = build_sources(settings, clock)
         gc.collect()
         rss_before = rss_mb()
-        app = OncallApp(settings, sources, clock)
-        freeze_startup_heap()  # as `oncall-tui` does before it runs the cockpit
+        app = OncallApp(settings, sources, clock, collector=Collector())
+        Collector.freeze_startup()  # as `oncall-tui` does before it runs the cockpit
         shows: dict[str, list[float]] = {name: [] for name in PANES}
         async with app.run_test(size=(160, 48)) as pilot:
             starts: dict[str, float | None] = {name: None for name in PANES}

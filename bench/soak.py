@@ -37,10 +37,11 @@ from typing import Any
 
 from oncall_tui.config import Settings, load_settings
 from oncall_tui.domain.clock import FakeClock
+from oncall_tui.engine.heap import Collector
 from oncall_tui.simulator import Simulator, World, write_config_file
 from oncall_tui.sources.factory import build_sources
 from oncall_tui.store.journal import Journal
-from oncall_tui.ui.app import OncallApp, freeze_startup_heap
+from oncall_tui.ui.app import OncallApp
 
 Figure = tuple[str, float, str, str]
 INTERVALS = {"pages": 10.0, "monitors": 15.0, "deploys": 15.0, "dependabot": 30.0}
@@ -122,8 +123,16 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
             return _fetch()
 
         source.fetch = counted  # type: ignore[method-assign]
-    app = OncallApp(settings, sources, clock, journal=journal, state_file=None, data_dir=tmp)
-    freeze_startup_heap()  # as `oncall-tui` does
+    app = OncallApp(
+        settings,
+        sources,
+        clock,
+        journal=journal,
+        state_file=None,
+        data_dir=tmp,
+        collector=Collector(),
+    )
+    Collector.freeze_startup()  # as `oncall-tui` does
     total = hours * 3600
     warm = 3600.0
     elapsed = 0.0

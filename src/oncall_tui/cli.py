@@ -170,7 +170,8 @@ def _check_keymap(settings: Settings) -> None:
 
 
 def _cockpit(settings: Settings, *, demo: bool) -> int:
-    from oncall_tui.ui.app import OncallApp, freeze_startup_heap
+    from oncall_tui.engine.heap import Collector
+    from oncall_tui.ui.app import OncallApp
 
     _check_keymap(settings)
     clock = SystemClock()
@@ -199,8 +200,9 @@ def _cockpit(settings: Settings, *, demo: bool) -> int:
             user_themes_dir=locs.themes_dir,
             banner=_demo_banner(simulator) if simulator is not None else None,
             data_dir=locs.data_dir,
+            collector=Collector(),
         )
-        freeze_startup_heap()
+        Collector.freeze_startup()
         app.run()
     finally:
         journal.close()

@@ -7,7 +7,6 @@ arrive as messages and are applied to the panes by key.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -29,6 +28,7 @@ from oncall_tui.alerts import PageAlert, desktop_sequence, page_alerts
 from oncall_tui.config import Settings
 from oncall_tui.domain.clock import Clock
 from oncall_tui.domain.models import AnyItem, Deploy, Event, Page, Snapshot
+from oncall_tui.engine.heap import Collector
 from oncall_tui.engine.outbox import Outbox, Writer
 from oncall_tui.engine.poller import Freshness, Poller
 from oncall_tui.handover import (
@@ -140,8 +140,10 @@ class OncallApp(App[None]):
         poll: bool = True,
         banner: str | None = None,
         data_dir: Path | None = None,
+        collector: Collector | None = None,
     ) -> None:
         super().__init__()
+        self.collector = collector
         self.settings = settings
         self.sources = dict(sources)
         self.clock = clock
@@ -221,11 +223,15 @@ class OncallApp(App[None]):
         self.pane("pages").focus_table()
         self.set_interval(1.0, self._tick)
         self.outbox.start()
+        if self.collector is not None:
+            self.collector.start()
         if self._poll:
             for poller in self.pollers.values():
                 poller.start()
 
     async def on_unmount(self) -> None:
+        if self.collector is not None:
+            self.collector.stop()
         await self.outbox.stop()
         for poller in self.pollers.values():
             await poller.stop()
@@ -418,6 +424,12 @@ class OncallApp(App[None]):
     def _tick(self) -> None:
         if not self.header.is_attached:
             return  # the cockpit is closing
+        if self.collector is not None:
+            self.collector.tick(
+                loaded=all(
+                    name in self.snapshots and self.pane(name).settled for name in self.pollers
+                )
+            )
         now = self.clock.now()
         self.header.tick(now)
         for name, poller in self.pollers.items():
@@ -641,19 +653,6 @@ class OncallApp(App[None]):
             if isinstance(name, str) and name in self.available_themes:
                 return name
         return "textual-dark"
-
-
-def freeze_startup_heap() -> None:
-    """Hide what start-up built from the garbage collector, once, just before the cockpit runs.
-
-    Modules, classes, the SDK clients and the app live until the process exits, yet every
-    full collection would visit their ~100,000 objects again; a full collection holds the
-    event loop for as long as it takes. Frozen objects are still freed when their count of
-    references drops to zero. Call it once per process (the CLI does): objects frozen are
-    never collected as cycles, so a test run creating many apps must not.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def _as_page_source(source: Source) -> PageSource:
