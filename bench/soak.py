@@ -9,6 +9,8 @@ headless cockpit.
   (gc'd both times). The simulator runs in a forked child process, so its world (which
   grows with 12 hours of history) is not counted against the cockpit.
 - `soak_threads` / `soak_fds`: thread count and open file descriptors, after warm-up vs end.
+- `soak_gc_longest`: the longest garbage collection the cockpit's schedule ran (see
+  `engine/heap.py`; here a full one every wall-clock minute instead of every 10).
 - `soak_journal_rows_per_poll`: journal events written per poll (on-disk journal, written by
   the cockpit as snapshots arrive).
 
@@ -123,6 +125,7 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
             return _fetch()
 
         source.fetch = counted  # type: ignore[method-assign]
+    collector = Collector(full_every=60.0)  # a full collection each wall minute, to time it
     app = OncallApp(
         settings,
         sources,
@@ -130,7 +133,7 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
         journal=journal,
         state_file=None,
         data_dir=tmp,
-        collector=Collector(),
+        collector=collector,
     )
     Collector.freeze_startup()  # as `oncall-tui` does
     total = hours * 3600
@@ -188,6 +191,13 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
             float(end[2] - base[2]),
             "fds",
             f"target 0 growth; {base[2]} after 1 h -> {end[2]}",
+        ),
+        (
+            "soak_gc_longest",
+            collector.longest_ms,
+            "ms",
+            "the longest scheduled garbage collection (young each second, full each minute of "
+            "wall time) on the event loop; part of the stall budget",
         ),
         (
             "soak_journal_rows_per_poll",
