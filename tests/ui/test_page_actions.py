@@ -154,14 +154,34 @@ async def test_note_is_multiline_and_a_cancelled_note_is_kept_as_draft(
         assert isinstance(app.screen, NoteScreen)
         await pilot.press(*"queue lag 7m", "enter", *"paged data team")
         await pilot.press("escape")
-        assert app.page_actions is not None
-        assert app.page_actions.drafts[page.id] == "queue lag 7m\npaged data team"
+        assert app.note_drafts.get("pages", page.id) == "queue lag 7m\npaged data team"
         await pilot.press("n")
         assert app.screen.query_one(TextArea).text == "queue lag 7m\npaged data team"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: note_count(simulator, page.id) > before)
         assert new_notes(simulator, page.id, before) == ["queue lag 7m\npaged data team"]
-        assert page.id not in app.page_actions.drafts
+        assert app.note_drafts.get("pages", page.id) == ""
+
+
+async def test_a_note_being_typed_survives_the_cockpit_going_away(
+    simulator: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    """Every keystroke is in the journal: a cockpit closed (or killed) mid-note keeps it."""
+    app = app_for(simulator, sim_clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        page = await select(pilot, pages_pane(app), "acknowledged")
+        await pilot.press("n", *"db failover at 14:02")
+        assert isinstance(app.screen, NoteScreen)
+    app.journal.close()
+    again = app_for(simulator, sim_clock, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        pane = pages_pane(again)
+        await until(pilot, lambda: page.id in pane.items)
+        pane.table.move_cursor(row=pane.table.get_row_index(page.id))
+        await pilot.press("n")
+        assert isinstance(again.screen, NoteScreen)
+        assert again.screen.query_one(TextArea).text == "db failover at 14:02"
+    again.journal.close()
 
 
 async def test_snooze_a_triggered_page_acknowledges_it_first(

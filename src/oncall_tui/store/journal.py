@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -496,3 +496,26 @@ def _entry(row: tuple[Any, ...]) -> OutboxEntry:
         next_attempt_at=_when(next_attempt_at),
         done_at=_when(done_at),
     )
+
+
+class NoteDrafts:
+    """Notes being written, by pane and item: saved on every keystroke, so neither a
+    dialog closed with escape nor a crash loses one."""
+
+    def __init__(self, journal: Journal, now: Callable[[], datetime]) -> None:
+        self._journal = journal
+        self._now = now
+
+    def get(self, source: str, key: str) -> str:
+        return self._journal.load_draft(self._name(source, key)) or ""
+
+    def put(self, source: str, key: str, text: str) -> None:
+        if text != self.get(source, key):
+            self._journal.save_draft(self._name(source, key), text, self._now())
+
+    def clear(self, source: str, key: str) -> None:
+        self.put(source, key, "")
+
+    @staticmethod
+    def _name(source: str, key: str) -> str:
+        return f"note:{source}:{key}"

@@ -43,7 +43,7 @@ from oncall_tui.handover import (
     with_detail,
 )
 from oncall_tui.sources.base import PageSource, Source
-from oncall_tui.store.journal import Journal, OutboxEntry
+from oncall_tui.store.journal import Journal, NoteDrafts, OutboxEntry
 from oncall_tui.ui import commands
 from oncall_tui.ui.item_actions import DependabotActions, DeployActions, MonitorActions
 from oncall_tui.ui.page_actions import PageActions, PageWriter, Submitter
@@ -158,7 +158,7 @@ class OncallApp(App[None]):
         self.page_actions: PageActions | None = None
         self.actions: dict[str, Submitter] = {}
         self.snapshots: dict[str, Snapshot] = {}
-        self._note_drafts: dict[tuple[str, str], str] = {}
+        self.note_drafts = NoteDrafts(self.journal, clock.now)
         self._ages_at = clock.now()
         self._previous_pages: Snapshot | None = None
         # Kept by reference (filled in `compose`): `query_one` looks at the *current*
@@ -246,10 +246,9 @@ class OncallApp(App[None]):
 
         def answered(answer: NoteAnswer | Draft | None) -> None:
             if isinstance(answer, Draft):
-                self._note_drafts[key] = answer.text
                 self.notify("Note kept as a draft: press n on the item to finish it.")
             elif answer is not None:
-                self._note_drafts.pop(key, None)
+                self.note_drafts.clear(*key)
                 self.journal.add_annotation(
                     at=self.clock.now(),
                     source=key[0],
@@ -264,8 +263,9 @@ class OncallApp(App[None]):
         self.push_screen(
             NoteScreen(
                 f"Note on {item.title}",
-                self._note_drafts.get(key, ""),
+                self.note_drafts.get(*key),
                 hint="kept in the journal for the handover",
+                save=lambda text: self.note_drafts.put(*key, text),
             ),
             answered,
         )
@@ -283,7 +283,11 @@ class OncallApp(App[None]):
         pages = self.sources.get("pages")
         if isinstance(pages, PageWriter):
             self.page_actions = PageActions(
-                self, self.outbox, pages, after_submit=self.pages_pane.clear_marks
+                self,
+                self.outbox,
+                pages,
+                drafts=self.note_drafts,
+                after_submit=self.pages_pane.clear_marks,
             )
             self.actions["pages"] = self.page_actions
         writable = {name for name, source in self.sources.items() if isinstance(source, Writer)}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from oncall_tui.domain.models import Page
 from oncall_tui.engine.outbox import Outbox, ReadOnly
 from oncall_tui.sources.base import SourceError
+from oncall_tui.store.journal import NoteDrafts
 from oncall_tui.ui.screens.actions import (
     SNOOZE_CHOICES,
     ChoiceScreen,
@@ -105,11 +106,12 @@ class PageActions(Submitter):
         outbox: Outbox,
         source: PageWriter,
         *,
+        drafts: NoteDrafts,
         after_submit: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(app, outbox, after_submit=after_submit)
         self._source = source
-        self.drafts: dict[str, str] = {}
+        self.drafts = drafts
 
     # -- the actions ---------------------------------------------------------------------
 
@@ -144,18 +146,18 @@ class PageActions(Submitter):
 
         def answered(answer: NoteAnswer | Draft | None) -> None:
             if isinstance(answer, Draft):
-                self.drafts[page.id] = answer.text
                 self._app.notify("Note kept as a draft: press n on the page to finish it.")
             elif answer is not None:
-                self.drafts.pop(page.id, None)
+                self.drafts.clear(self.source_name, page.id)
                 if self._submit("note", [page], {"content": answer.text}):
                     self.annotate(page.id, f"#{page.number} {page.title}", answer)
 
         self._app.push_screen(
             NoteScreen(
                 f"Note on #{page.number}",
-                self.drafts.get(page.id, ""),
+                self.drafts.get(self.source_name, page.id),
                 hint="posted to PagerDuty and kept for the handover",
+                save=lambda text: self.drafts.put(self.source_name, page.id, text),
             ),
             answered,
         )

@@ -6,7 +6,7 @@ into a dialog that is cancelled is handed back (`Draft`) so the cockpit can offe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import ClassVar
@@ -117,11 +117,19 @@ class NoteScreen(ModalScreen[NoteAnswer | Draft | None]):
         Binding("escape", "cancel", "Keep as draft", id="dialog-cancel"),
     ]
 
-    def __init__(self, title: str, draft: str = "", *, hint: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        draft: str = "",
+        *,
+        hint: str = "",
+        save: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(classes="dialog")
         self._title = title
         self._draft = draft
         self._hint = hint
+        self._save = save
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body note-body") as body:
@@ -142,6 +150,12 @@ class NoteScreen(ModalScreen[NoteAnswer | Draft | None]):
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
+
+    @on(TextArea.Changed, "#note-text")
+    def _typed(self, event: TextArea.Changed) -> None:
+        """Every keystroke is kept (`save`), like the handover's."""
+        if self._save is not None:
+            self._save(event.text_area.text)
 
     def action_send(self) -> None:
         text = self.query_one(TextArea).text.strip()
