@@ -92,3 +92,50 @@ def test_a_retried_resolve_of_a_resolved_page_is_done(
     source.apply("resolve", [incident.id], {}, attempt=1)
     assert incident.status == "resolved"
     assert status_puts(simulator) == before
+
+
+def incident_puts(simulator: Simulator, incident: Incident) -> int:
+    return len(
+        [
+            x
+            for x in simulator.exchanges
+            if x.request.provider == "pagerduty"
+            and x.request.method == "PUT"
+            and x.request.path == f"/incidents/{incident.id}"
+        ]
+    )
+
+
+def test_a_retried_escalation_that_landed_does_not_page_the_level_again(
+    simulator: Simulator, source: PagerDutySource
+) -> None:
+    incident = triggered(simulator)
+    level = source.next_escalation_level(incident.id)
+    source.apply("escalate", [incident.id], {"level": level}, attempt=0)
+    assert incident_puts(simulator, incident) == 1
+    source.apply("escalate", [incident.id], {"level": level}, attempt=1)
+    assert incident_puts(simulator, incident) == 1
+
+
+def test_a_retried_escalation_that_did_not_land_is_sent(
+    simulator: Simulator, source: PagerDutySource
+) -> None:
+    incident = triggered(simulator)
+    level = source.next_escalation_level(incident.id)
+    source.apply("escalate", [incident.id], {"level": level}, attempt=1)
+    assert incident_puts(simulator, incident) == 1
+
+
+def test_a_retried_reassignment_that_landed_is_not_sent_again(
+    simulator: Simulator, source: PagerDutySource
+) -> None:
+    incident = triggered(simulator)
+    other = next(uid for uid, _ in source.users() if uid != simulator.world.pagerduty.me.id)
+    source.apply("reassign", [incident.id], {"user_ids": [other]}, attempt=0)
+    source.apply("reassign", [incident.id], {"user_ids": [other]}, attempt=1)
+    assert incident_puts(simulator, incident) == 1
+    # A different target on a retry is still sent.
+    source.apply(
+        "reassign", [incident.id], {"user_ids": [simulator.world.pagerduty.me.id]}, attempt=1
+    )
+    assert incident_puts(simulator, incident) == 2

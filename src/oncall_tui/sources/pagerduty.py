@@ -288,16 +288,24 @@ class PagerDutySource:
             for page_id in targets:
                 self._post_note(page_id, str(payload["content"]), attempt=attempt)
         elif action == "snooze":
+            # Snoozing again only restarts the same snooze from now: harmless, so no check.
             for page_id in targets:
                 self._write(
                     "POST", f"/incidents/{page_id}/snooze", {"duration": int(payload["seconds"])}
                 )
         elif action == "reassign":
+            # On a retry, look first: assigning again notifies the assignees again.
             for page_id in targets:
+                if attempt > 0 and _reassigned(self._incident(page_id), payload):
+                    continue
                 self._write("PUT", f"/incidents/{page_id}", {"incident": _reassignment(payload)})
         elif action == "escalate":
+            # On a retry, look first: escalating again pages the level's people again.
+            level = int(payload["level"])
             for page_id in targets:
-                change = {"type": "incident_reference", "escalation_level": int(payload["level"])}
+                if attempt > 0 and self._escalated(page_id, level):
+                    continue
+                change = {"type": "incident_reference", "escalation_level": level}
                 self._write("PUT", f"/incidents/{page_id}", {"incident": change})
         else:
             raise SourceError(f"PagerDuty cannot {action}")
@@ -329,8 +337,14 @@ class PagerDutySource:
                     raise
 
     def _status_reached(self, page_id: str, status: str) -> bool:
-        current = _require(self._get(f"/incidents/{page_id}"), "incident").get("status")
+        current = self._incident(page_id).get("status")
         return bool(current == status or current == "resolved")
+
+    def _incident(self, page_id: str) -> dict[str, Any]:
+        incident = _require(self._get(f"/incidents/{page_id}"), "incident")
+        if not isinstance(incident, dict):
+            raise BadResponse(f"PagerDuty /incidents/{page_id}: 'incident' is not an object")
+        return incident
 
     def _post_note(self, page_id: str, content: str, *, attempt: int) -> None:
         """Post a note once: on a retry, look for it first (the last answer may be lost)."""
@@ -380,7 +394,19 @@ class PagerDutySource:
 
     def next_escalation_level(self, page_id: str) -> int:
         """The level after the one the page's assignees hold now; refuses past the last."""
-        incident = _require(self._get(f"/incidents/{page_id}"), "incident")
+        current, deepest = self._escalation_levels(self._incident(page_id))
+        if current >= deepest:
+            raise SourceError(f"page is already at the last escalation level ({deepest})")
+        return current + 1
+
+    def _escalated(self, page_id: str, level: int) -> bool:
+        """The page is at `level` or past it already (or resolved)."""
+        incident = self._incident(page_id)
+        return incident.get("status") == "resolved" or self._escalation_levels(incident)[0] >= level
+
+    def _escalation_levels(self, incident: Mapping[str, Any]) -> tuple[int, int]:
+        """(the level the page's assignees hold now, the policy's deepest level). Incidents
+        do not say their level: it is read from who is on call at which level."""
         policy_id = str((incident.get("escalation_policy") or {}).get("id", ""))
         assignees = {
             str((a.get("assignee") or {}).get("id", "")) for a in incident.get("assignments") or []
@@ -395,15 +421,28 @@ class PagerDutySource:
             levels[user_id] = min(level, levels.get(user_id, level))
         deepest = max(levels.values(), default=1)
         current = min((levels[u] for u in assignees if u in levels), default=1)
-        if current >= deepest:
-            raise SourceError(f"page is already at the last escalation level ({deepest})")
-        return current + 1
+        return current, deepest
 
 
 STATUS_OF = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
 BULK_LIMIT = 250
 """PagerDuty's most incidents in one bulk update."""
+
+
+def _reassigned(incident: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    """The incident already is where `payload` reassigns it (or it is resolved)."""
+    if incident.get("status") == "resolved":
+        return True
+    if payload.get("escalation_policy_id"):
+        policy = incident.get("escalation_policy") or {}
+        return bool(policy.get("id") == str(payload["escalation_policy_id"]))
+    assigned = {
+        str((a.get("assignee") or {}).get("id", ""))
+        for a in incident.get("assignments") or []
+        if isinstance(a, dict)
+    }
+    return assigned == {str(user_id) for user_id in payload.get("user_ids", [])}
 
 
 def _reassignment(payload: Mapping[str, Any]) -> dict[str, Any]:
