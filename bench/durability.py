@@ -55,7 +55,6 @@ import json
 import os
 import random
 import select
-import shutil
 import signal
 import sqlite3
 import ssl
@@ -78,6 +77,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
+from harness import simulator_process
 from oncall_tui.config import load_settings
 from oncall_tui.domain.clock import SystemClock
 from oncall_tui.engine.outbox import Outbox, Writer
@@ -406,21 +406,8 @@ class Sim:
 @contextmanager
 def simulator(tmp: Path) -> Iterator[Sim]:
     """`oncall-tui simulate --write-config` in its own process, for the whole run."""
-    exe = shutil.which("oncall-tui") or str(Path(sys.executable).parent / "oncall-tui")
     config = tmp / "sim.toml"
-    proc = subprocess.Popen(
-        [exe, "simulate", "--write-config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        for out in proc.stdout:
-            if out.startswith("Press Ctrl-C"):
-                break
-        else:
-            raise RuntimeError("the simulator did not start")
+    with simulator_process(config):
         pagerduty = tomllib.loads(config.read_text())["pagerduty"]
         context = ssl.create_default_context(cafile=pagerduty["ca_bundle"])
         sim = Sim(config, pagerduty["base_url"].rsplit("/pagerduty", 1)[0], context)
@@ -428,13 +415,6 @@ def simulator(tmp: Path) -> Iterator[Sim]:
         sim.me_email = state["pagerduty"]["me"]["email"]
         sim.me_login = state["github"]["me"]
         yield sim
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @dataclass

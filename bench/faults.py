@@ -61,6 +61,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness import next_deadline, settle
 from oncall_tui.config import Settings
 from oncall_tui.demo import demo_settings
 from oncall_tui.domain.clock import FakeClock
@@ -197,24 +198,6 @@ def _settings(simulator: Simulator, provider: str, forward: int | None) -> Setti
         url = section.base_url.replace(f":{simulator.port}/", f":{forward}/")
         s = replace(s, **{provider: replace(section, base_url=url)})
     return s
-
-
-def _next_deadline(clock: FakeClock) -> float | None:
-    pending = [d for d, f in clock._sleepers if not f.done()]  # bench-only peek
-    return min(pending) - clock.monotonic() if pending else None
-
-
-async def _settle(app: OncallApp, clock: FakeClock, expected_sleepers: int) -> None:
-    """Wait (real time) until every poller is parked on the clock again."""
-    deadline = time.perf_counter() + 30
-    while time.perf_counter() < deadline:
-        await asyncio.sleep(0.005)
-        if clock.sleepers >= expected_sleepers and not any(
-            p.freshness.polling for p in app.pollers.values()
-        ):
-            await asyncio.sleep(0.01)  # let the posted messages reach the panes
-            return
-    raise RuntimeError("pollers did not settle within 30 s")
 
 
 def _min_gap(
@@ -358,7 +341,7 @@ async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
                     if time.perf_counter() - start > 30:
                         raise RuntimeError("panes did not fill")
                     await pilot.pause(0.02)
-                await _settle(app, clock, sleepers)
+                await settle(app, clock, sleepers)
                 before = {n: set(app.pane(n).items) for n in panes}
                 counts0 = simulator.request_counts[provider]
                 # -- the fault, and a write sent into it ----------------------------------
@@ -372,7 +355,7 @@ async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
                     app, pilot, simulator, provider, f"fault bench write {number}"
                 )
                 await pilot.press("r")
-                await _settle(app, clock, sleepers)
+                await settle(app, clock, sleepers)
                 elapsed = 0.0
                 attempts = 1
                 flips = 0
@@ -381,7 +364,7 @@ async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
                     _inspect(
                         app, panes, before, check, during_fault=True, alternating=fault.alternating
                     )
-                    gap = _next_deadline(clock)
+                    gap = next_deadline(clock)
                     if gap is None:
                         check.fail("no poller waiting on the clock")
                         break
@@ -396,7 +379,7 @@ async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
                         simulator.set_fault(provider, "500" if flips % 2 == 0 else None)
                     clock.advance(step)
                     elapsed += step
-                    await _settle(app, clock, sleepers)
+                    await settle(app, clock, sleepers)
                     if any(app.pollers[n].freshness.last_error for n in panes):
                         failed_steps += 1
                 poller = app.pollers[panes[0]]
@@ -434,10 +417,10 @@ async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
                     ):
                         recovered_after = waited
                         break
-                    gap = _next_deadline(clock) or 1.0
+                    gap = next_deadline(clock) or 1.0
                     clock.advance(max(gap, 0.001))
                     waited += max(gap, 0.001)
-                    await _settle(app, clock, sleepers)
+                    await settle(app, clock, sleepers)
                 if recovered_after is None:
                     check.fail(f"not recovered {cap:g} s after the fault cleared")
                 # -- the write: settled, and applied exactly once? ------------------------
@@ -450,10 +433,10 @@ async def _scenario(provider: str, fault: Fault, number: int = 0) -> Row:
                     entry = app.journal.outbox_entry(write.entry_id)
                     if entry.state in ("done", "rejected"):
                         break
-                    gap = max(_next_deadline(clock) or 1.0, 0.001)
+                    gap = max(next_deadline(clock) or 1.0, 0.001)
                     clock.advance(gap)
                     settled += gap
-                    await _settle(app, clock, sleepers)
+                    await settle(app, clock, sleepers)
                 written = _write_outcome(app, write)
                 if not written.startswith("write ok"):
                     check.fail(written)

@@ -8,6 +8,7 @@ headless cockpit.
 - `soak_rss_growth`: VmRSS of the cockpit's process at the end minus after a warm-up hour
   (gc'd both times). The simulator runs in a forked child process, so its world (which
   grows with 12 hours of history) is not counted against the cockpit.
+- `soak_rss_second_half`: the growth over the second half alone, and RSS hour by hour.
 - `soak_threads` / `soak_fds`: thread count and open file descriptors, after warm-up vs end.
 - `soak_gc_longest`: the longest garbage collection the cockpit's schedule ran (see
   `engine/heap.py`; here a full one every wall-clock minute instead of every 10).
@@ -37,6 +38,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from harness import next_deadline, settle
 from oncall_tui.config import Settings, load_settings
 from oncall_tui.domain.clock import FakeClock
 from oncall_tui.engine.heap import Collector
@@ -91,24 +93,6 @@ def _settings(base: Settings) -> Settings:
     )
 
 
-def _next_deadline(clock: FakeClock) -> float | None:
-    pending = [d for d, f in clock._sleepers if not f.done()]  # bench-only peek
-    return min(pending) - clock.monotonic() if pending else None
-
-
-async def _settle(app: OncallApp, clock: FakeClock, expected_sleepers: int) -> None:
-    """Wait (real time) until every poller is parked on the clock again."""
-    deadline = time.perf_counter() + 60
-    while time.perf_counter() < deadline:
-        await asyncio.sleep(0.002)
-        if clock.sleepers >= expected_sleepers and not any(
-            p.freshness.polling for p in app.pollers.values()
-        ):
-            await asyncio.sleep(0.005)  # let the posted snapshots reach the panes
-            return
-    raise RuntimeError("pollers did not settle within 60 s")
-
-
 async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
     clock = FakeClock()
     world.recv()
@@ -140,6 +124,7 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
     warm = 3600.0
     elapsed = 0.0
     base: tuple[float, int, int, int, int] | None = None
+    hourly: list[float] = []
     wall = time.perf_counter()
     async with app.run_test(size=(160, 48)) as pilot:
         sleepers = len(app.pollers) + 1  # the outbox naps on the clock too
@@ -147,17 +132,20 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
             if time.perf_counter() - wall > 60:
                 raise RuntimeError("panes did not fill")
             await pilot.pause(0.02)
-        await _settle(app, clock, sleepers)
+        await settle(app, clock, sleepers)
         while elapsed < total:
-            step = max(_next_deadline(clock) or 1.0, 0.001)
+            step = max(next_deadline(clock) or 1.0, 0.001)
             world.send(step)
             world.recv()
             clock.advance(step)
             elapsed += step
-            await _settle(app, clock, sleepers)
+            await settle(app, clock, sleepers)
             if base is None and elapsed >= warm:
                 gc.collect()
                 base = (rss_mb(), threading.active_count(), fds(), journal.event_count(), polls)
+            if elapsed >= 3600 * (len(hourly) + 1):
+                gc.collect()
+                hourly.append(rss_mb())
         failed = [n for n, p in app.pollers.items() if p.freshness.last_error]
         gc.collect()
         end = (rss_mb(), threading.active_count(), fds(), journal.event_count(), polls)
@@ -181,6 +169,13 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
             "(the cockpit's process; the simulator runs in a child process)",
         ),
         (
+            "soak_rss_second_half",
+            hourly[-1] - hourly[len(hourly) // 2 - 1] if len(hourly) >= 2 else 0.0,
+            "MB",
+            "growth over the second half of the shift alone (a leak grows on; warm-up does "
+            "not); RSS each hour: " + " ".join(f"{mb:.0f}" for mb in hourly),
+        ),
+        (
             "soak_threads",
             float(end[1] - base[1]),
             "threads",
@@ -194,10 +189,12 @@ async def _soak(hours: float, world: Connection, tmp: Path) -> list[Figure]:
         ),
         (
             "soak_gc_longest",
-            collector.longest_ms,
+            max(collector.longest_ms.values()),
             "ms",
-            "the longest scheduled garbage collection (young each second, full each minute of "
-            "wall time) on the event loop; part of the stall budget",
+            "the longest scheduled garbage collection on the event loop, part of the stall "
+            "budget; by kind: "
+            + ", ".join(f"{kind} {ms:.0f} ms" for kind, ms in collector.longest_ms.items())
+            + " (young each wall second, full each wall minute)",
         ),
         (
             "soak_journal_rows_per_poll",

@@ -17,7 +17,7 @@ from oncall_tui.config import Settings
 from oncall_tui.domain.clock import FakeClock
 from oncall_tui.domain.models import Deploy, Page
 from oncall_tui.ui.app import OncallApp
-from oncall_tui.ui.widgets.pane import ROWS_PER_TURN, CockpitTable, cell, plain
+from oncall_tui.ui.widgets.pane import ROWS_PER_TURN, CockpitTable, FlatLRU, cell, plain
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
@@ -175,3 +175,16 @@ async def test_a_pending_rerun_does_not_add_a_row_to_the_deploy_grid() -> None:
         pane.set_annotated({deploys[1].key})
         await pilot.pause()
         assert shown_keys(pane.table) == ["org/repo-0", "org/repo-1", "org/repo-2"]
+
+
+def test_the_flat_lru_keeps_the_most_recent_and_leaves_no_cycles_behind() -> None:
+    cache: FlatLRU[str, list[int]] = FlatLRU(2)
+    cache["a"] = [1]
+    cache["b"] = [2]
+    assert cache["a"] == [1]  # "a" is now the most recent
+    cache["c"] = [3]
+    assert "b" not in cache and "a" in cache and "c" in cache and len(cache) == 2
+    assert cache.get("zz") is None
+    gc.collect()
+    cache.clear()
+    assert gc.collect() == 0  # nothing left for the cycle collector

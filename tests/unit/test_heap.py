@@ -27,7 +27,9 @@ def test_young_collections_each_tick_one_freeze_when_loaded_full_on_schedule(
     calls: list[str],
 ) -> None:
     now = [0.0]
-    collector = Collector(full_every=600, clock=lambda: now[0])
+    collector = Collector(
+        full_every=600, clock=lambda: now[0], before_full=lambda: calls.append("drop caches")
+    )
     collector.tick(loaded=False)
     assert calls == ["collect(1)"]
     collector.tick(loaded=True)
@@ -37,8 +39,8 @@ def test_young_collections_each_tick_one_freeze_when_loaded_full_on_schedule(
     now[0] = 600.0
     collector.tick(loaded=True)
     collector.tick(loaded=True)
-    assert calls == ["collect(2)", "collect(1)"]
-    assert collector.longest_ms >= 0.0
+    assert calls == ["drop caches", "collect(2)", "collect(1)"]
+    assert set(collector.longest_ms) == {"young", "freeze", "full"}
 
 
 def test_start_turns_automatic_collection_off_and_stop_restores_it() -> None:

@@ -13,7 +13,8 @@ The cockpit instead:
    (`tick`): they hold only what was allocated since, typically a few thousand objects;
 3. freezes the loaded heap once, when every pane first shows its data (`tick(loaded=True)`):
    thousands of rows that live as long as the shift leave the collector's sight;
-4. runs a full collection every `full_every` seconds, over what is not frozen.
+4. runs a full collection every `full_every` seconds, over what is not frozen, after
+   `before_full` (the cockpit drops its tables' render caches, the bulk of it).
 
 Frozen objects are still freed as soon as nothing refers to them (snapshots, rows and
 render caches are plain trees). Only a cycle that was alive at a freeze and became garbage
@@ -36,15 +37,22 @@ class Collector:
     """The cockpit's garbage-collection schedule (see the module's docstring)."""
 
     def __init__(
-        self, *, full_every: float = FULL_EVERY, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        full_every: float = FULL_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+        before_full: Callable[[], None] = lambda: None,
     ) -> None:
         self.full_every = full_every
+        self.before_full = before_full
+        """Called just before a full collection: a chance to drop caches (most of what is
+        not frozen is the tables' render caches, rebuilt by the next repaint)."""
         self._clock = clock
         self._loaded_frozen = False
         self._last_full = clock()
         self._was_enabled = gc.isenabled()
-        self.longest_ms = 0.0
-        """The longest collection this schedule ran, for the benches."""
+        self.longest_ms: dict[str, float] = {"young": 0.0, "freeze": 0.0, "full": 0.0}
+        """The longest collection of each kind this schedule ran, for the benches."""
 
     @staticmethod
     def freeze_startup() -> None:
@@ -64,11 +72,16 @@ class Collector:
         started = time.perf_counter()
         if loaded and not self._loaded_frozen:
             self._loaded_frozen = True
+            kind = "freeze"
             gc.collect(1)
             gc.freeze()
         elif self._clock() - self._last_full >= self.full_every:
             self._last_full = self._clock()
+            kind = "full"
+            self.before_full()
             gc.collect()
         else:
+            kind = "young"
             gc.collect(1)
-        self.longest_ms = max(self.longest_ms, (time.perf_counter() - started) * 1000)
+        took = (time.perf_counter() - started) * 1000
+        self.longest_ms[kind] = max(self.longest_ms[kind], took)

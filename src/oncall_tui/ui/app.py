@@ -224,6 +224,7 @@ class OncallApp(App[None]):
         self.set_interval(1.0, self._tick)
         self.outbox.start()
         if self.collector is not None:
+            self.collector.before_full = self._drop_render_caches
             self.collector.start()
         if self._poll:
             for poller in self.pollers.values():
@@ -444,6 +445,10 @@ class OncallApp(App[None]):
             self._ages_at = now
             for name in self.pollers:
                 self.pane(name).refresh_ages(now)
+
+    def _drop_render_caches(self) -> None:
+        for pane in self.panes.values():
+            pane.table.drop_render_caches()
 
     def _shift_end(self, snapshot: Snapshot) -> datetime | None:
         if self.settings.shift.end is not None:
