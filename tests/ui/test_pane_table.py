@@ -188,3 +188,17 @@ def test_the_flat_lru_keeps_the_most_recent_and_leaves_no_cycles_behind() -> Non
     gc.collect()
     cache.clear()
     assert gc.collect() == 0  # nothing left for the cycle collector
+
+
+async def test_the_pages_filter_matches_what_the_row_shows() -> None:
+    cockpit = app()
+    async with cockpit.run_test(size=(160, 48)):
+        pane = cockpit.pane("pages")
+        items = [*pages(3), replace(pages(4)[3], status="acknowledged", acknowledgers=("Sam",))]
+        pane.show(items, NOW)
+        pane.set_filter("trig")
+        assert len(pane.items) == 3
+        pane.set_filter("ack sam")
+        assert list(pane.items) == [items[3].id]
+        pane.set_filter("#1001 latency")
+        assert list(pane.items) == [items[1].id]
