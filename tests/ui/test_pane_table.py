@@ -7,6 +7,7 @@ These run a bare `OncallApp` with no sources (`poll=False`) and feed panes direc
 from __future__ import annotations
 
 import gc
+import weakref
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -178,16 +179,25 @@ async def test_a_pending_rerun_does_not_add_a_row_to_the_deploy_grid() -> None:
 
 
 def test_the_flat_lru_keeps_the_most_recent_and_leaves_no_cycles_behind() -> None:
-    cache: FlatLRU[str, list[int]] = FlatLRU(2)
-    cache["a"] = [1]
-    cache["b"] = [2]
-    assert cache["a"] == [1]  # "a" is now the most recent
-    cache["c"] = [3]
+    class Rendered:
+        """Something weakly referable, like a rendered line."""
+
+    cache: FlatLRU[str, Rendered] = FlatLRU(2)
+    a, b, c = Rendered(), Rendered(), Rendered()
+    cache["a"], cache["b"] = a, b
+    assert cache["a"] is a  # "a" is now the most recent
+    cache["c"] = c
     assert "b" not in cache and "a" in cache and "c" in cache and len(cache) == 2
     assert cache.get("zz") is None
-    gc.collect()
-    cache.clear()
-    assert gc.collect() == 0  # nothing left for the cycle collector
+    refs = [weakref.ref(x) for x in (a, b, c)]
+    del a, b, c
+    gc.disable()  # freed by reference counting alone, not by a cycle collection
+    try:
+        assert refs[1]() is None  # evicted
+        cache.clear()
+        assert [r() for r in refs] == [None, None, None]
+    finally:
+        gc.enable()
 
 
 async def test_the_pages_filter_matches_what_the_row_shows() -> None:
