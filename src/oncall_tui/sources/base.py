@@ -75,6 +75,23 @@ def untrusted_certificate(exc: BaseException) -> bool:
     return False
 
 
+def header_int(value: object) -> int | None:
+    """A number from a response header (`x-ratelimit-remaining: 42`), or None if absent or
+    not a number."""
+    try:
+        return int(float(value)) if isinstance(value, (str, int, float)) else None
+    except ValueError:
+        return None
+
+
+def header_float(value: object) -> float | None:
+    """Like `header_int`, for seconds (`retry-after: 1.5`)."""
+    try:
+        return float(value) if isinstance(value, (str, int, float)) else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class RateBudget:
     """What the provider last said about its rate limit."""

@@ -58,6 +58,8 @@ from oncall_tui.sources.base import (
     RateLimited,
     SourceError,
     Unavailable,
+    header_float,
+    header_int,
 )
 
 if TYPE_CHECKING:
@@ -385,9 +387,9 @@ class DatadogSource:
         if "x-ratelimit-limit" not in lowered and "x-ratelimit-remaining" not in lowered:
             return
         self._budget = RateBudget(
-            limit=_int_or_none(lowered.get("x-ratelimit-limit")),
-            remaining=_int_or_none(lowered.get("x-ratelimit-remaining")),
-            reset_after=_float_or_none(lowered.get("x-ratelimit-reset")),
+            limit=header_int(lowered.get("x-ratelimit-limit")),
+            remaining=header_int(lowered.get("x-ratelimit-remaining")),
+            reset_after=header_float(lowered.get("x-ratelimit-reset")),
         )
 
 
@@ -602,9 +604,9 @@ def _api_error(what: str, exc: ApiException) -> SourceError:
         return Unavailable("Datadog unreachable (TLS error)")
     if status == 429:
         lowered = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
-        retry_after = _float_or_none(lowered.get("x-ratelimit-reset"))
+        retry_after = header_float(lowered.get("x-ratelimit-reset"))
         if retry_after is None:
-            retry_after = _float_or_none(lowered.get("retry-after"))
+            retry_after = header_float(lowered.get("retry-after"))
         return RateLimited(
             f"Datadog rate limit reached (429{reason})", retry_after=retry_after, status=429
         )
@@ -643,17 +645,3 @@ def _cause(exc: BaseException) -> str:
     if isinstance(reason, BaseException):
         return type(reason).__name__
     return type(exc).__name__
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _float_or_none(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

@@ -30,6 +30,8 @@ from oncall_tui.sources.base import (
     RateLimited,
     SourceError,
     Unavailable,
+    header_float,
+    header_int,
     untrusted_certificate,
 )
 
@@ -58,12 +60,12 @@ class _EngineOwnedRetries(pagerduty.RestApiV2Client):
         super().postprocess(response, suffix)
         headers = response.headers
         self.budget = RateBudget(
-            limit=_int_or_none(headers.get("ratelimit-limit")),
-            remaining=_int_or_none(headers.get("ratelimit-remaining")),
-            reset_after=_float_or_none(headers.get("ratelimit-reset")),
+            limit=header_int(headers.get("ratelimit-limit")),
+            remaining=header_int(headers.get("ratelimit-remaining")),
+            reset_after=header_float(headers.get("ratelimit-reset")),
         )
         if response.status_code == 429:
-            retry_after = _float_or_none(headers.get("retry-after"))
+            retry_after = header_float(headers.get("retry-after"))
             if retry_after is None:
                 retry_after = self.budget.reset_after
             raise RateLimited(
@@ -567,17 +569,3 @@ def _when(value: Any) -> datetime:
 
 def _when_or_none(value: Any) -> datetime | None:
     return _when(value) if isinstance(value, str) and value else None
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _float_or_none(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

@@ -43,6 +43,8 @@ from oncall_tui.sources.base import (
     RateLimited,
     SourceError,
     Unavailable,
+    header_float,
+    header_int,
     untrusted_certificate,
 )
 
@@ -146,9 +148,9 @@ class GitHubClient:
             return
         resource = lowered.get("x-ratelimit-resource", "core")
         self._budgets[resource] = (
-            _int(lowered.get("x-ratelimit-limit")),
-            _int(lowered.get("x-ratelimit-remaining")),
-            _float(lowered.get("x-ratelimit-reset")),
+            header_int(lowered.get("x-ratelimit-limit")),
+            header_int(lowered.get("x-ratelimit-remaining")),
+            header_float(lowered.get("x-ratelimit-reset")),
         )
 
     def note_graphql_budget(self, rate: Any) -> None:
@@ -163,8 +165,8 @@ class GitHubClient:
             except ValueError:
                 reset_epoch = None
         self._budgets["graphql"] = (
-            _int(rate.get("limit")),
-            _int(rate.get("remaining")),
+            header_int(rate.get("limit")),
+            header_int(rate.get("remaining")),
             reset_epoch,
         )
 
@@ -286,10 +288,10 @@ def http_error(
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
     reason = f": {message}" if message else ""
     if status in (403, 429):
-        retry_after = _float(lowered.get("retry-after"))
+        retry_after = header_float(lowered.get("retry-after"))
         spent = lowered.get("x-ratelimit-remaining") == "0"
         if retry_after is None and spent:
-            reset = _float(lowered.get("x-ratelimit-reset"))
+            reset = header_float(lowered.get("x-ratelimit-reset"))
             if reset is not None:
                 retry_after = max(0.0, reset - clock.now().timestamp())
         if retry_after is not None or spent or status == 429 or "rate limit" in message.lower():
@@ -343,20 +345,6 @@ def _message_of(data: Any) -> str:
             message = f"{message}: {detail}" if message else detail
         return " ".join(message.split())[:200]
     return ""
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _unreachable(exc: BaseException) -> Unavailable:
