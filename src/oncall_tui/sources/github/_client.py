@@ -352,3 +352,42 @@ def _unreachable(exc: BaseException) -> Unavailable:
     if untrusted_certificate(exc):
         return Unavailable("GitHub TLS certificate not trusted: check [github] ca_bundle")
     return Unavailable(f"GitHub unreachable ({type(exc).__name__})")
+
+
+class GitHubSourceBase:
+    """What the two GitHub sources share: settings, clock and one client (shared between
+    them when the factory passes it), the label and the rate budget."""
+
+    product = "GitHub"
+
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        clock: Clock,
+        *,
+        client: GitHubClient | None = None,
+        write_spacing: float | None = None,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        if client is None:
+            if write_spacing is None:
+                client = GitHubClient(settings, clock)
+            else:
+                client = GitHubClient(settings, clock, write_spacing=write_spacing)
+        self._client = client
+
+    @property
+    def label(self) -> str:
+        host = self._client.host
+        return self.product if host in ("api.github.com", "") else f"{self.product} ({host})"
+
+    @property
+    def client(self) -> GitHubClient:
+        return self._client
+
+    def rate_budget(self) -> RateBudget:
+        return self._client.rate_budget()
+
+    def close(self) -> None:
+        self._client.close()

@@ -21,12 +21,11 @@ from oncall_tui.domain.models import DependabotPR, Snapshot
 from oncall_tui.sources.base import (
     AuthFailed,
     BadResponse,
-    RateBudget,
     RateLimited,
     SourceError,
     Unavailable,
 )
-from oncall_tui.sources.github._client import GitHubClient, Refused
+from oncall_tui.sources.github._client import GitHubClient, GitHubSourceBase, Refused
 from oncall_tui.sources.github._parse import (
     BUMP_RANK,
     ci_state,
@@ -68,10 +67,11 @@ class _Alert:
     pull_number: int | None
 
 
-class GitHubDependabotSource:
+class GitHubDependabotSource(GitHubSourceBase):
     """Open Dependabot PRs, with what is needed to merge them or not; and the actions."""
 
     name = "dependabot"
+    product = "Dependabot"
 
     def __init__(
         self,
@@ -81,32 +81,10 @@ class GitHubDependabotSource:
         client: GitHubClient | None = None,
         write_spacing: float | None = None,
     ) -> None:
-        self._settings = settings
-        self._clock = clock
-        if client is None:
-            if write_spacing is None:
-                client = GitHubClient(settings, clock)
-            else:
-                client = GitHubClient(settings, clock, write_spacing=write_spacing)
-        self._client = client
+        super().__init__(settings, clock, client=client, write_spacing=write_spacing)
         self._bodies: dict[tuple[str, int, str], str] = {}
         self.alerts_readable: bool | None = None
         """False once GitHub said the token may not read Dependabot alerts."""
-
-    @property
-    def label(self) -> str:
-        host = self._client.host
-        return "Dependabot" if host in ("api.github.com", "") else f"Dependabot ({host})"
-
-    @property
-    def client(self) -> GitHubClient:
-        return self._client
-
-    def rate_budget(self) -> RateBudget:
-        return self._client.rate_budget()
-
-    def close(self) -> None:
-        self._client.close()
 
     # -- reading -------------------------------------------------------------------------
 

@@ -28,12 +28,11 @@ from oncall_tui.domain.models import Deploy, Snapshot
 from oncall_tui.sources.base import (
     AuthFailed,
     BadResponse,
-    RateBudget,
     RateLimited,
     SourceError,
     Unavailable,
 )
-from oncall_tui.sources.github._client import GitHubClient, http_error
+from oncall_tui.sources.github._client import GitHubClient, GitHubSourceBase, http_error
 from oncall_tui.sources.github._parse import (
     TERMINAL,
     deployment_state,
@@ -77,7 +76,7 @@ class DeployJob:
         return tuple(s.name for s in self.steps if s.conclusion == "failure")
 
 
-class GitHubDeploySource:
+class GitHubDeploySource(GitHubSourceBase):
     """Deploys per repository and environment, from Deployments or a deploy workflow."""
 
     name = "deploys"
@@ -90,31 +89,9 @@ class GitHubDeploySource:
         client: GitHubClient | None = None,
         write_spacing: float | None = None,
     ) -> None:
-        self._settings = settings
-        self._clock = clock
-        if client is None:
-            if write_spacing is None:
-                client = GitHubClient(settings, clock)
-            else:
-                client = GitHubClient(settings, clock, write_spacing=write_spacing)
-        self._client = client
+        super().__init__(settings, clock, client=client, write_spacing=write_spacing)
         self._rerun_from: dict[tuple[str, int], int] = {}
         """(repo, run id) -> the run's attempt number when its re-run was first tried."""
-
-    @property
-    def label(self) -> str:
-        host = self._client.host
-        return "GitHub" if host in ("api.github.com", "") else f"GitHub ({host})"
-
-    @property
-    def client(self) -> GitHubClient:
-        return self._client
-
-    def rate_budget(self) -> RateBudget:
-        return self._client.rate_budget()
-
-    def close(self) -> None:
-        self._client.close()
 
     # -- reading -------------------------------------------------------------------------
 
