@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oncall_tui import __version__, logs
 from oncall_tui.config import ConfigError, Settings, config_path_report, load_settings, locations
@@ -24,6 +24,9 @@ from oncall_tui.domain.clock import SystemClock
 from oncall_tui.domain.models import Snapshot
 from oncall_tui.sources.base import Source, SourceError
 from oncall_tui.sources.factory import PANE_NAMES, build_sources
+
+if TYPE_CHECKING:
+    from oncall_tui.simulator import Simulator
 
 EXIT_OK = 0
 EXIT_SOURCE_FAILED = 1
@@ -206,10 +209,7 @@ def _cockpit(settings: Settings, *, demo: bool) -> int:
         app.run()
     finally:
         journal.close()
-        for source in sources.values():
-            source.close()
-        if simulator is not None:
-            simulator.stop()
+        _release(sources, simulator)
     return EXIT_OK
 
 
@@ -234,10 +234,7 @@ def _status(settings: Settings, *, demo: bool, args: argparse.Namespace) -> int:
     try:
         results = asyncio.run(_poll_once(sources))
     finally:
-        for source in sources.values():
-            source.close()
-        if simulator is not None:
-            simulator.stop()
+        _release(sources, simulator)
     if args.json:
         print(json.dumps(status_document(results), indent=2))
     elif args.format == "tmux":
@@ -486,11 +483,16 @@ def _handover(settings: Settings, *, demo: bool, args: argparse.Namespace) -> in
                     failed = True
     finally:
         journal.close()
-        for source in sources.values():
-            source.close()
-        if simulator is not None:
-            simulator.stop()
+        _release(sources, simulator)
     return EXIT_SOURCE_FAILED if failed else EXIT_OK
+
+
+def _release(sources: Mapping[str, Source], simulator: Simulator | None) -> None:
+    """Close the sources' clients and stop the demo's simulator, if any."""
+    for source in sources.values():
+        source.close()
+    if simulator is not None:
+        simulator.stop()
 
 
 def _shift(settings: Settings, *, demo: bool, args: argparse.Namespace) -> int:
